@@ -1,0 +1,16 @@
+"""graphiam: who can reach which AWS IAM role, and exactly why a wanted path does not exist.
+
+``graphiam.load(path, ...)`` reads a snapshot and returns an :class:`AccessGraph`
+whose ``path``, ``why``, ``reach`` and ``who_can`` answer the same questions as
+the command line; ``PathResult.to_dict()`` is the CLI's ``--json`` contract.
+"""
+
+from .access import AccessGraph, PathResult, QueryError, load
+from .denied import DeniedMessageError
+from .names import UnknownPrincipalError
+from .snapshot import SnapshotError
+
+__version__ = "0.1.0"
+
+__all__ = ["AccessGraph", "DeniedMessageError", "PathResult", "QueryError", "SnapshotError",
+           "UnknownPrincipalError", "__version__", "load"]

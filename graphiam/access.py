@@ -1,0 +1,241 @@
+"""The public API: an access graph with its queries, explanations and fixes.
+
+>>> import graphiam
+>>> access = graphiam.load("data/sample-org")
+>>> result = access.path("alice", "arn:aws:iam::333333333333:role/Deploy")
+>>> result.reachable, [b["layer"] for b in result.to_dict()["blockers"]]
+
+``PathResult.to_dict()`` is exactly what ``graphiam path --json`` prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import networkx as nx
+
+from .denied import DeniedMessage, parse_denied_message
+from .explain import decide_direct, smallest_fix
+from .graph import GraphBuilder
+from .model import Role, Snapshot
+from .names import UnknownPrincipalError, resolve
+from .policy import ASSUME_ROLE, PASS_ROLE, Blocker, Decision, PolicyEngine
+from .query import Hop, ReachRow, find_path, reach, who_can
+from .snapshot import load_snapshot
+
+
+class QueryError(ValueError):
+    """A question graphiam cannot answer as asked (one line, for exit code 2)."""
+
+
+@dataclass(frozen=True)
+class PathResult:
+    source: str
+    target: str
+    action: str
+    service: str | None
+    reachable: bool
+    conditional: bool
+    path: tuple[Hop, ...]
+    blockers: tuple[Blocker, ...]
+    fix: tuple[dict, ...]
+    warnings: tuple[str, ...] = ()
+    direct: Decision | None = field(default=None, compare=False, repr=False)
+    reported: DeniedMessage | None = None  # set by ``why``: what the AccessDenied text claimed
+
+    def to_dict(self) -> dict:
+        out = {
+            "source": self.source,
+            "target": self.target,
+            "action": self.action,
+            "service": self.service,
+            "reachable": self.reachable,
+            "conditional": self.conditional,
+            "path": [hop.to_dict() for hop in self.path],
+            "blockers": [b.to_dict() for b in self.blockers],
+            "fix": [dict(f) for f in self.fix],
+            "warnings": list(self.warnings),
+        }
+        if self.reported is not None:
+            out["reported"] = {
+                "caller": self.reported.caller,
+                "action": self.reported.action,
+                "resource": self.reported.resource,
+                "policy_type": self.reported.policy_type,
+                "effect": self.reported.effect,
+                "policy_arn": self.reported.policy_arn,
+            }
+        return out
+
+    def to_text(self) -> str:
+        return render_text(self)
+
+
+class AccessGraph:
+    """A loaded snapshot, its policy engine and its access graph."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.engine = PolicyEngine(snapshot)
+        builder = GraphBuilder(snapshot, self.engine)
+        self.graph: nx.MultiDiGraph = builder.build()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.snapshot.warnings
+
+    @property
+    def trust_facts(self) -> list[dict]:
+        """Dangling trusts (deleted principals), trusts to accounts outside the snapshot, unknown principals."""
+        return list(self.graph.graph["trust_facts"])
+
+    def resolve(self, text: str) -> str:
+        return resolve(self.graph, text)
+
+    # -- queries ----------------------------------------------------------------------
+    def path(self, source: str, target: str, action: str = ASSUME_ROLE, service: str | None = None) -> PathResult:
+        """Can ``source`` reach ``target`` (assume it, or with ``action=iam:PassRole`` pass it to ``service``)?"""
+        if action not in (ASSUME_ROLE, PASS_ROLE):
+            raise QueryError(f"action {action}: graphiam answers sts:AssumeRole and iam:PassRole")
+        if action == PASS_ROLE and not service:
+            raise QueryError("iam:PassRole needs --service, the service principal that receives the role (e.g. ec2.amazonaws.com)")
+        if action == ASSUME_ROLE and service:
+            raise QueryError("--service goes with --action iam:PassRole")
+        source_arn, target_arn = self.resolve(source), self.resolve(target)
+        role = self.snapshot.role(target_arn)
+        if role is None:
+            raise QueryError(f"{target_arn}: the target must be a role in the snapshot")
+        hops = find_path(self.graph, source_arn, target_arn, service)
+        decision = self._direct(source_arn, role, service)
+        principal = self.snapshot.principal(source_arn)
+        reachable = hops is not None
+        fix: list[dict] = []
+        if not reachable and principal is not None:
+            fix = smallest_fix(self.snapshot, principal, role, service, decision)
+        warnings = list(decision.depends_on)
+        for hop in hops or ():
+            warnings.extend(hop.depends_on)
+        warnings = [_depends_sentence(w) for w in dict.fromkeys(warnings)]
+        warnings.extend(w for w in self.snapshot.warnings if w.startswith("no organization file"))
+        return PathResult(
+            source=source_arn,
+            target=target_arn,
+            action=action,
+            service=service,
+            reachable=reachable,
+            conditional=any(h.conditional for h in hops or ()),
+            path=tuple(hops or ()),
+            blockers=decision.blockers,
+            fix=tuple(fix),
+            warnings=tuple(warnings),
+            direct=decision,
+        )
+
+    def _direct(self, source_arn: str, role: Role, service: str | None) -> Decision:
+        principal = self.snapshot.principal(source_arn)
+        if principal is not None:
+            return decide_direct(self.engine, principal, role, service)
+        kind = self.graph.nodes[source_arn].get("kind")
+        if service is not None:
+            raise QueryError(f"{source_arn}: only an IAM user or role can pass a role")
+        if kind == "service":
+            return self.engine.decide_service(source_arn, role)
+        if kind == "federated":
+            return self.engine.decide_federated(source_arn, role)
+        if kind in ("account", "external_principal"):
+            return self.engine.decide_external(source_arn, role)
+        raise QueryError(f"{source_arn}: a {kind} cannot assume a role; give a user, role or provider")
+
+    def why(self, message: str, service: str | None = None) -> PathResult:
+        """Explain a pasted AccessDenied text for sts:AssumeRole or iam:PassRole."""
+        parsed = parse_denied_message(message)
+        action = parsed.action
+        if action.lower() == ASSUME_ROLE.lower():
+            result = self.path(parsed.caller, parsed.resource)
+        elif action.lower() == PASS_ROLE.lower():
+            role_arn = self.resolve(parsed.resource)
+            service = service or self._only_service(role_arn)
+            result = self.path(parsed.caller, parsed.resource, PASS_ROLE, service)
+        else:
+            raise QueryError(f"the message is about {action}; graphiam explains sts:AssumeRole and iam:PassRole")
+        return PathResult(**{**result.__dict__, "reported": parsed})
+
+    def _only_service(self, role_arn: str) -> str:
+        services = sorted(u for u, _, k in self.graph.in_edges(role_arn, keys=True)
+                          if k == "can_assume" and self.graph.nodes[u].get("kind") == "service")
+        if len(services) == 1:
+            return services[0]
+        listed = ", ".join(services) if services else "none"
+        raise QueryError(f"{role_arn}: the message does not say which service receives the role "
+                         f"(its trust allows: {listed}); give --service")
+
+    def reach(self, source: str) -> list[ReachRow]:
+        return reach(self.graph, self.resolve(source))
+
+    def who_can(self, target: str) -> list[ReachRow]:
+        return who_can(self.graph, self.resolve(target))
+
+
+def load(*paths: str | os.PathLike[str]) -> AccessGraph:
+    """Load snapshot files or folders and build the access graph."""
+    if len(paths) == 1 and not isinstance(paths[0], (str, os.PathLike)):
+        paths = tuple(paths[0])  # type: ignore[assignment]
+    return AccessGraph(load_snapshot(paths))
+
+
+def _depends_sentence(item: str) -> str:
+    if item.startswith("arn:"):
+        return f"the answer depends on managed policy {item}, which is not in the snapshot"
+    return f"the answer depends on {item}"
+
+
+# -- human output ------------------------------------------------------------------------
+
+def _evidence_text(granted_by: Iterable[dict]) -> list[str]:
+    out = []
+    for e in granted_by:
+        sid = e.get("sid") or f"#{e.get('statement')}"
+        out.append(f"{e['layer']}: {e['policy']} statement {sid}")
+    return out
+
+
+def render_text(result: PathResult) -> str:
+    what = f"{result.action}" + (f" to {result.service}" if result.service else "")
+    lines = []
+    if result.reachable:
+        state = "REACHABLE" + (" (conditional)" if result.conditional else "")
+        lines.append(f"{state}: {result.source} -> {result.target} [{what}] in {len(result.path)} hop(s)")
+        for number, hop in enumerate(result.path, 1):
+            lines.append(f"  {number}. {hop.source} -> {hop.target} ({hop.action}{' to ' + hop.service if hop.service else ''})")
+            for text in _evidence_text(hop.granted_by):
+                lines.append(f"       granted by {text}")
+            for condition in hop.conditions:
+                lines.append(f"       only if {condition['text']}")
+    else:
+        lines.append(f"NOT REACHABLE: {result.source} -> {result.target} [{what}]")
+    if result.blockers:
+        lines.append("The direct request is denied:" if result.reachable else "Why the direct request is denied:")
+        for blocker in result.blockers:
+            lines.append(f"  - [{blocker.layer}, {blocker.effect.replace('_', ' ')}] {blocker.message}")
+    if result.reported is not None and result.reported.policy_type:
+        lines.append(f"The error text blamed: {result.reported.policy_type} ({result.reported.effect or 'unspecified'}); "
+                     "AWS names only one policy type even when several block.")
+    if result.fix:
+        lines.append("Smallest fix (verified by re-evaluating the request with it):")
+        for change in result.fix:
+            if change["type"] == "add_identity_statement":
+                lines.append(f"  Add this statement to a new inline policy '{change['policy_name']}' on {change['principal']}:")
+            else:
+                lines.append(f"  Append this statement to the trust policy of {change['role']}:")
+            lines.extend("    " + line for line in json.dumps(change["statement"], indent=2).splitlines())
+    elif not result.reachable and result.blockers:
+        lines.append("No added Allow can open this: change the denying policy, boundary, SCP or RCP named above.")
+    for warning in result.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+__all__ = ["AccessGraph", "PathResult", "QueryError", "UnknownPrincipalError", "load"]

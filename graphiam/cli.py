@@ -1,0 +1,175 @@
+"""The command line: a thin layer over :mod:`graphiam.access`.
+
+Exit codes (documented in the README):
+  0  reachable / all checks hold / query answered
+  1  not reachable / a check failed
+  2  bad input: unreadable or malformed snapshot, unknown or ambiguous name,
+     a message that is not an AccessDenied text, bad arguments
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .access import AccessGraph, PathResult, QueryError, load
+from .denied import DeniedMessageError
+from .names import UnknownPrincipalError
+from .policy import ASSUME_ROLE, PASS_ROLE
+from .query import ReachRow
+from .snapshot import SnapshotError
+
+EXIT_OK, EXIT_NOT_REACHABLE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class CheckFileError(ValueError):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="graphiam", description="Who can reach which AWS IAM role, and why not.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", action="append", required=True, metavar="PATH",
+                       help="snapshot file or folder (scanned recursively); repeatable")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("path", help="can SOURCE reach TARGET? the chain, or why not and the fix")
+    p.add_argument("source")
+    p.add_argument("target")
+    p.add_argument("--action", default=ASSUME_ROLE, choices=[ASSUME_ROLE, PASS_ROLE])
+    p.add_argument("--service", help="with --action iam:PassRole: the service principal, e.g. ec2.amazonaws.com")
+    common(p)
+
+    p = sub.add_parser("why", help="explain a pasted AccessDenied message")
+    p.add_argument("message", help="the error text ('-' reads it from standard input)")
+    p.add_argument("--service", help="for an iam:PassRole message: the service the role was passed to")
+    common(p)
+
+    p = sub.add_parser("reach", help="roles SOURCE can reach, with hop counts")
+    p.add_argument("source")
+    common(p)
+
+    p = sub.add_parser("who-can", help="principals that can reach TARGET")
+    p.add_argument("target")
+    common(p)
+
+    p = sub.add_parser("check", help="assert paths that must (or must not) exist, and explain AccessDenied tickets")
+    p.add_argument("checks", help="a JSON file: {\"checks\": [{name, source, target, action, service, expect} | {name, why}]}")
+    common(p)
+    return parser
+
+
+def _print_result(result: PathResult, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result.to_text())
+
+
+def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str) -> None:
+    if as_json:
+        print(json.dumps({"subject": subject, "rows": [r.to_dict() for r in rows]}, indent=2))
+        return
+    print(heading)
+    if not rows:
+        print("  (none)")
+        return
+    width = max(len(r.arn) for r in rows)
+    print(f"  {'hops':>4}  {'action':<15} {'arn':<{width}}  notes")
+    for row in rows:
+        notes = []
+        if row.service:
+            notes.append(f"to {row.service}")
+        if row.conditional:
+            notes.append("conditional")
+        if row.kind not in ("user", "role"):
+            notes.append(row.kind)
+        print(f"  {row.hops:>4}  {row.action:<15} {row.arn:<{width}}  {', '.join(notes)}")
+
+
+def _load_checks(path: str) -> list[dict]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CheckFileError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except json.JSONDecodeError as error:
+        raise CheckFileError(f"{path}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+    checks = data.get("checks") if isinstance(data, dict) else None
+    if not isinstance(checks, list):
+        raise CheckFileError(f"{path}: expected an object with a list \"checks\"")
+    for index, check in enumerate(checks):
+        if not isinstance(check, dict) or not ("why" in check or {"source", "target", "expect"} <= check.keys()):
+            raise CheckFileError(f"{path}: checks[{index}] needs either \"why\" or \"source\", \"target\" and \"expect\"")
+        if "expect" in check and check["expect"] not in ("reachable", "unreachable"):
+            raise CheckFileError(f"{path}: checks[{index}].expect must be \"reachable\" or \"unreachable\"")
+    return checks
+
+
+def _run_checks(access: AccessGraph, checks: list[dict], as_json: bool) -> int:
+    outcomes = []
+    for check in checks:
+        name = check.get("name", "")
+        if "why" in check:
+            result = access.why(check["why"], check.get("service"))
+            outcomes.append({"name": name, "kind": "why", "passed": None, "result": result.to_dict()})
+            if not as_json:
+                print(f"== TICKET  {name}")
+                print(_indent(result.to_text()))
+            continue
+        result = access.path(check["source"], check["target"], check.get("action") or ASSUME_ROLE, check.get("service"))
+        passed = result.reachable == (check["expect"] == "reachable")
+        outcomes.append({"name": name, "kind": "path", "expect": check["expect"], "passed": passed, "result": result.to_dict()})
+        if not as_json:
+            print(f"== {'PASS' if passed else 'FAIL'}  {name}  (expect {check['expect']})")
+            print(_indent(result.to_text()))
+    failed = [o for o in outcomes if o["passed"] is False]
+    if as_json:
+        print(json.dumps({"checks": outcomes, "failed": len(failed)}, indent=2))
+    else:
+        asserted = sum(1 for o in outcomes if o["passed"] is not None)
+        print(f"{asserted - len(failed)} of {asserted} path checks hold; {len(outcomes) - asserted} ticket(s) explained")
+    return EXIT_NOT_REACHABLE if failed else EXIT_OK
+
+
+def _indent(text: str) -> str:
+    return "\n".join("   " + line for line in text.splitlines())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        access = load(*args.data)
+        for warning in access.warnings:
+            print(f"graphiam: warning: {warning}", file=sys.stderr)
+        if args.command == "path":
+            result = access.path(args.source, args.target, args.action, args.service)
+            _print_result(result, args.json)
+            return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
+        if args.command == "why":
+            message = sys.stdin.read() if args.message == "-" else args.message
+            result = access.why(message, args.service)
+            _print_result(result, args.json)
+            return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
+        if args.command == "reach":
+            subject = access.resolve(args.source)
+            _print_rows(access.reach(subject), args.json, subject, f"Roles reachable from {subject}:")
+            return EXIT_OK
+        if args.command == "who-can":
+            subject = access.resolve(args.target)
+            _print_rows(access.who_can(subject), args.json, subject, f"Who can reach {subject}:")
+            return EXIT_OK
+        if args.command == "check":
+            return _run_checks(access, _load_checks(args.checks), args.json)
+    except (SnapshotError, UnknownPrincipalError, QueryError, DeniedMessageError, CheckFileError) as error:
+        print(f"graphiam: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_BAD_INPUT  # pragma: no cover - argparse requires a command
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

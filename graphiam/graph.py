@@ -1,0 +1,270 @@
+"""The access graph: a networkx MultiDiGraph built only from the engine's decisions.
+
+Nodes are keyed by ARN (services by their principal name, e.g.
+``ec2.amazonaws.com``; accounts by ``arn:aws:iam::ACCOUNT:root``) and carry
+``kind`` (user, group, role, service, federated, account), ``account``,
+``name``, ``tags`` and, for accounts outside the snapshot, ``external=True``.
+
+Edges (``key`` in brackets):
+
+- ``member_of`` [member_of]: user -> group;
+- ``can_assume`` [can_assume]: principal -> role (``action`` is sts:AssumeRole,
+  or AssumeRoleWithSAML / AssumeRoleWithWebIdentity from a federated provider);
+- ``can_pass`` [can_pass:SERVICE]: principal -> role it may pass to SERVICE.
+
+Every assume/pass edge carries ``granted_by`` (the allowing statements),
+``conditions`` (request-time requirements; ``conditional`` is true when there
+are any) and ``depends_on`` (missing data the decision depends on).
+
+Candidate pairs come from indexes, not from every principal x role pair:
+a role's trust policy names who can be a candidate (an ARN, an account, or
+``*``), and principals without any identity Allow for an action are skipped
+wherever the engine would require one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import networkx as nx
+
+from .model import Principal, Role, Snapshot, account_of
+from .policy import ASSUME_ROLE, PASS_ROLE, Decision, PolicyEngine
+from .policy.evaluate import evaluate_layer
+from .policy.conditions import RequestContext
+from .policy.matching import account_principal, is_unique_id
+
+CAN_ASSUME = "can_assume"
+CAN_PASS = "can_pass"
+MEMBER_OF = "member_of"
+
+
+def account_node(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:root"
+
+
+def pass_key(service: str) -> str:
+    return f"{CAN_PASS}:{service}"
+
+
+@dataclass(frozen=True)
+class TrustFact:
+    """A trust entry the graph cannot turn into an edge to a known principal."""
+
+    role: str
+    principal: str
+    kind: str  # "dangling" (a deleted principal's unique id), "external_account", "unknown_principal"
+    sid: str | None
+    statement: int
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "principal": self.principal, "kind": self.kind, "sid": self.sid,
+                "statement": self.statement}
+
+
+def edge_attributes(edge_type: str, action: str, decision: Decision, service: str | None = None) -> dict:
+    return {
+        "edge_type": edge_type,
+        "action": action,
+        "service": service,
+        "conditional": decision.conditional,
+        "granted_by": [e.to_dict() for e in decision.granted_by],
+        "conditions": [r.to_dict() for r in decision.requirements],
+        "depends_on": list(decision.depends_on),
+    }
+
+
+class GraphBuilder:
+    def __init__(self, snapshot: Snapshot, engine: PolicyEngine | None = None) -> None:
+        self.snapshot = snapshot
+        self.engine = engine or PolicyEngine(snapshot)
+        self.graph = nx.MultiDiGraph()
+        self.facts: list[TrustFact] = []
+        self._has_allow: dict[tuple[str, str], bool] = {}
+        self.pairs_evaluated = 0
+
+    # -- indexes -------------------------------------------------------------------
+    def may_allow(self, principal: Principal, action: str) -> bool:
+        """Whether any identity Allow of ``principal`` names ``action`` at all (resource and conditions aside).
+
+        Exact as a filter: without such a statement the engine can never find
+        the identity Allow it needs, so skipping the pair changes no edge.
+        """
+        key = (principal.arn, action)
+        cached = self._has_allow.get(key)
+        if cached is None:
+            policies, missing = self.engine.identity_policies(principal)
+            result = evaluate_layer(policies, action, None, _ANY_CONTEXT)
+            cached = bool(result.allows) or bool(missing)
+            self._has_allow[key] = cached
+        return cached
+
+    def _by_account(self) -> dict[str, list[Principal]]:
+        out: dict[str, list[Principal]] = {}
+        for principal in self.snapshot.all_principals():
+            out.setdefault(principal.account_id, []).append(principal)
+        return out
+
+    # -- build -----------------------------------------------------------------------
+    def build(self) -> nx.MultiDiGraph:
+        self._add_nodes()
+        by_account = self._by_account()
+        for role in self.snapshot.all_roles():
+            self._assume_edges(role, by_account)
+        for role in self.snapshot.all_roles():
+            self._pass_edges(role, by_account.get(role.account_id, []))
+        self.graph.graph["trust_facts"] = [f.to_dict() for f in self.facts]
+        self.graph.graph["warnings"] = list(self.snapshot.warnings)
+        self.graph.graph["pairs_evaluated"] = self.pairs_evaluated
+        return self.graph
+
+    def _add_nodes(self) -> None:
+        org = self.snapshot.organization
+        for account_id, account in sorted(self.snapshot.accounts.items()):
+            name = org.names.get(account_id, account_id) if org else account_id
+            self.graph.add_node(account_node(account_id), kind="account", account=account_id, name=name,
+                                external=False, tags={})
+            for group in account.groups.values():
+                self.graph.add_node(group.arn, kind="group", account=account_id, name=group.name, tags={})
+            for principal in [*account.users.values(), *account.roles.values()]:
+                attributes = {
+                    "kind": principal.kind,
+                    "account": account_id,
+                    "name": principal.name,
+                    "path": principal.path,
+                    "tags": {t.key: t.value for t in principal.tags},
+                }
+                if isinstance(principal, Role):
+                    attributes["service_linked"] = principal.is_service_linked
+                self.graph.add_node(principal.arn, **attributes)
+            for user in account.users.values():
+                for group in self.snapshot.groups_of(user):
+                    self.graph.add_edge(user.arn, group.arn, key=MEMBER_OF, edge_type=MEMBER_OF)
+
+    def _candidates(self, role: Role, by_account: dict[str, list[Principal]]):
+        """Who the trust policy could possibly let in: (principals, services, providers, external names)."""
+        principals: dict[str, Principal] = {}
+        services: set[str] = set()
+        providers: set[str] = set()
+        external: set[str] = set()
+
+        def add_account(account_id: str, same_account_free: bool) -> None:
+            for principal in by_account.get(account_id, []):
+                needs_identity = principal.account_id != role.account_id or not same_account_free
+                if not needs_identity or self.may_allow(principal, ASSUME_ROLE):
+                    principals[principal.arn] = principal
+
+        for statement in role.trust_policy.statements:
+            if statement.effect != "Allow":
+                continue
+            if statement.not_principal:
+                for account_id in by_account:  # everyone not listed: treat as "*"
+                    add_account(account_id, same_account_free=True)
+                continue
+            for principal_type, values in statement.principals or ():
+                for value in values:
+                    if principal_type == "Service":
+                        services.add(value)
+                    elif principal_type == "Federated":
+                        providers.add(value)
+                    elif principal_type != "AWS":
+                        continue
+                    elif value == "*":
+                        for account_id in by_account:
+                            add_account(account_id, same_account_free=True)
+                    elif is_unique_id(value):
+                        self.facts.append(TrustFact(role.arn, value, "dangling", statement.sid, statement.index + 1))
+                    elif (account := account_principal(value)) is not None:
+                        if account in self.snapshot.accounts:
+                            add_account(account, same_account_free=False)
+                        else:
+                            external.add(account_node(account))
+                            self.facts.append(TrustFact(role.arn, value, "external_account", statement.sid,
+                                                        statement.index + 1))
+                    else:
+                        self._named(role, value, statement, principals, external)
+        return principals, services, providers, external
+
+    def _named(self, role, value, statement, principals, external) -> None:
+        found = self.snapshot.principal(value)
+        if found is None and ":assumed-role/" in value:
+            account_id = account_of(value)
+            name = value.split(":assumed-role/", 1)[1].split("/", 1)[0]
+            account = self.snapshot.accounts.get(account_id or "")
+            found = next((r for r in account.roles.values() if r.name == name), None) if account else None
+        if found is not None:
+            principals[found.arn] = found
+            return
+        account_id = account_of(value)
+        if account_id and account_id not in self.snapshot.accounts:
+            external.add(value)
+            self.facts.append(TrustFact(role.arn, value, "external_account", statement.sid, statement.index + 1))
+        else:
+            self.facts.append(TrustFact(role.arn, value, "unknown_principal", statement.sid, statement.index + 1))
+
+    def _assume_edges(self, role: Role, by_account: dict[str, list[Principal]]) -> None:
+        principals, services, providers, external = self._candidates(role, by_account)
+        for arn in sorted(principals):
+            self._edge(arn, role, CAN_ASSUME, ASSUME_ROLE, self.engine.decide_assume(principals[arn], role))
+        for service in sorted(services):
+            self._node(service, kind="service", account=None, name=service)
+            self._edge(service, role, CAN_ASSUME, ASSUME_ROLE, self.engine.decide_service(service, role))
+        for provider in sorted(providers):
+            self._node(provider, kind="federated", account=account_of(provider), name=provider.rsplit("/", 1)[-1])
+            decision = self.engine.decide_federated(provider, role)
+            action = "sts:AssumeRoleWithSAML" if ":saml-provider/" in provider else "sts:AssumeRoleWithWebIdentity"
+            self._edge(provider, role, CAN_ASSUME, action, decision)
+        for name in sorted(external):
+            account_id = account_of(name) or ""
+            kind = "account" if name.endswith(":root") else "external_principal"
+            self._node(name, kind=kind, account=account_id, name=name.split(":", 5)[-1] if kind != "account" else account_id,
+                       external=True)
+            self._edge(name, role, CAN_ASSUME, ASSUME_ROLE, self.engine.decide_external(name, role))
+
+    def _pass_edges(self, role: Role, same_account: list[Principal]) -> None:
+        services = sorted(
+            source for source, _, key in self.graph.in_edges(role.arn, keys=True)
+            if key == CAN_ASSUME and self.graph.nodes[source].get("kind") == "service"
+        )
+        for service in services:
+            for principal in same_account:
+                if not self.may_allow(principal, PASS_ROLE):
+                    continue
+                self._edge(principal.arn, role, pass_key(service), PASS_ROLE,
+                           self.engine.decide_pass(principal, role, service), service=service)
+
+    def _node(self, key: str, **attributes) -> None:
+        if key not in self.graph:
+            attributes.setdefault("tags", {})
+            self.graph.add_node(key, **attributes)
+
+    def _edge(self, source: str, role: Role, key: str, action: str, decision: Decision, service: str | None = None) -> None:
+        self.pairs_evaluated += 1
+        if not decision.allowed:
+            return
+        edge_type = CAN_PASS if key.startswith(CAN_PASS) else CAN_ASSUME
+        self.graph.add_edge(source, role.arn, key=key, **edge_attributes(edge_type, action, decision, service))
+
+
+class _AnyContext(RequestContext):
+    """A context under which only Action matters: used to index which principals could ever be allowed."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def is_static(self, key: str) -> bool:
+        return False  # every condition is "pending": a statement is kept if its Action matches
+
+
+_ANY_CONTEXT = _AnyContext()
+
+
+def build_graph(snapshot: Snapshot, engine: PolicyEngine | None = None) -> nx.MultiDiGraph:
+    """The access graph of ``snapshot``."""
+    return GraphBuilder(snapshot, engine).build()
+
+
+def principal_nodes(graph: nx.MultiDiGraph, kinds: Iterable[str] = ("user", "role")) -> list[str]:
+    wanted = set(kinds)
+    return sorted(n for n, data in graph.nodes(data=True) if data.get("kind") in wanted)

@@ -1,0 +1,71 @@
+"""The request context a snapshot knows: condition-key values for one request."""
+
+from __future__ import annotations
+
+from ..model import Organization, Principal, Role, Snapshot, User
+from .conditions import RequestContext
+
+
+def _org_values(organization: Organization | None, account_id: str, prefix: str) -> dict[str, list[str]]:
+    if organization is None or organization.path_of(account_id) is None:
+        return {}
+    return {
+        f"aws:{prefix}OrgID": [organization.org_id],
+        f"aws:{prefix}OrgPaths": [organization.org_path_string(account_id) or ""],
+    }
+
+
+def resource_values(snapshot: Snapshot, role: Role) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {"aws:ResourceAccount": [role.account_id]}
+    values.update(_org_values(snapshot.organization, role.account_id, "Resource"))
+    for tag in role.tags:
+        values[f"aws:ResourceTag/{tag.key}"] = [tag.value]
+        values[f"iam:ResourceTag/{tag.key}"] = [tag.value]
+    return values
+
+
+def principal_context(snapshot: Snapshot, caller: Principal, role: Role, passed_to_service: str | None = None) -> RequestContext:
+    """Keys for an IAM user, or a role acting as its session (rule 13: the session *is* the role)."""
+    values: dict[str, list[str]] = {
+        "aws:PrincipalArn": [caller.arn],
+        "aws:PrincipalAccount": [caller.account_id],
+        "aws:PrincipalIsAWSService": ["false"],
+        "aws:PrincipalType": ["User" if isinstance(caller, User) else "AssumedRole"],
+    }
+    values.update(_org_values(snapshot.organization, caller.account_id, "Principal"))
+    for tag in caller.tags:
+        values[f"aws:PrincipalTag/{tag.key}"] = [tag.value]
+    deferred: list[str] = []
+    if isinstance(caller, User):
+        values["aws:username"] = [caller.name]
+        if caller.user_id:
+            values["aws:userid"] = [caller.user_id]
+    else:
+        deferred.append("aws:userid")  # ROLEID:session-name: the session name is request-time
+    values.update(resource_values(snapshot, role))
+    if passed_to_service is not None:
+        values["iam:PassedToService"] = [passed_to_service]
+    return RequestContext(values, deferred)
+
+
+def service_context(snapshot: Snapshot, service: str, role: Role) -> RequestContext:
+    values = {"aws:PrincipalIsAWSService": ["true"], "aws:PrincipalServiceName": [service]}
+    values.update(resource_values(snapshot, role))
+    return RequestContext(values)
+
+
+def external_context(snapshot: Snapshot, role: Role, account_id: str | None) -> RequestContext:
+    """A caller outside the snapshot: only its account (when known) and the resource are known."""
+    values: dict[str, list[str]] = {"aws:PrincipalIsAWSService": ["false"]}
+    if account_id:
+        values["aws:PrincipalAccount"] = [account_id]
+    values.update(resource_values(snapshot, role))
+    # everything about the unknown principal (ARN, tags, org) is unknown: defer it
+    return RequestContext(values, deferred=("aws:PrincipalArn", "aws:PrincipalType", "aws:username", "aws:userid",
+                                            "aws:PrincipalOrgID", "aws:PrincipalOrgPaths"))
+
+
+def federated_context(snapshot: Snapshot, role: Role) -> RequestContext:
+    values = {"aws:PrincipalIsAWSService": ["false"]}
+    values.update(resource_values(snapshot, role))
+    return RequestContext(values)

@@ -1,0 +1,508 @@
+"""The one place that decides ``sts:AssumeRole`` and ``iam:PassRole`` the way AWS does.
+
+Layers, each evaluated into a :class:`LayerResult`, then combined by
+:meth:`PolicyEngine.decide_assume` / :meth:`PolicyEngine.decide_pass`:
+
+==============  ===========================================================
+identity        the caller's policies (a user's own and its groups', inline
+                and managed; a role session's role policies)
+boundary        the caller's permissions boundary, if it has one
+scp             every level root -> OU -> account of the caller's account
+rcp             every level of the role's account (STS actions only)
+trust           the role's trust policy (a resource-based policy)
+==============  ===========================================================
+
+The numbered rules refer to ../shared/aws-semantics.md; the README lists
+the readings graphiam takes where the AWS documentation is ambiguous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+from ..model import AttachedPolicy, Condition, Principal, Role, Snapshot, Statement, User, account_of
+from .conditions import RequestContext, evaluate_conditions
+from .context import external_context, federated_context, principal_context, service_context
+from .decision import LAYER_NAMES, Blocker, Decision, Evidence, Layer, Outcome, Requirement
+from .matching import account_principal, action_matches, is_unique_id, resources_match
+
+ASSUME_ROLE = "sts:AssumeRole"
+PASS_ROLE = "iam:PassRole"
+ASSUME_ROLE_WITH_SAML = "sts:AssumeRoleWithSAML"
+ASSUME_ROLE_WITH_WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
+
+# The reading graphiam takes where the AWS docs disagree (rule 10): within one
+# account, a trust statement that names an IAM *user* ARN grants access even if
+# the user's permissions boundary does not allow sts:AssumeRole (the evaluation
+# logic page); an explicit Deny in the boundary still wins. A grant to a *role*
+# ARN is always limited by that role's boundary, because the role calls as its
+# session.
+USER_ARN_GRANT_IGNORES_BOUNDARY_IMPLICIT_DENY = True
+
+GrantKind = Literal["exact", "wildcard", "account"]
+
+
+@dataclass(frozen=True)
+class StatementMatch:
+    """A statement that applies to the request, possibly only under request-time conditions."""
+
+    policy: AttachedPolicy
+    statement: Statement
+    pending: tuple[Condition, ...] = ()
+    grant: GrantKind | None = None  # for trust statements: how the Principal named the caller
+
+    def evidence(self, layer: Layer) -> Evidence:
+        return Evidence(layer, self.policy.ref, self.statement.sid, self.statement.index + 1, self.policy.attached_to)
+
+    def requirement(self, layer: Layer, must_hold: bool) -> Requirement:
+        return Requirement(self.pending, must_hold, layer, self.policy.ref, self.statement.sid,
+                           self.statement.index + 1)
+
+
+@dataclass
+class LayerResult:
+    allows: list[StatementMatch] = field(default_factory=list)
+    denies: list[StatementMatch] = field(default_factory=list)
+
+    def best_allow(self, prefer: Sequence[GrantKind] = ()) -> StatementMatch | None:
+        """An unconditional Allow if there is one, else the one needing the fewest request-time keys."""
+        if not self.allows:
+            return None
+        order = {kind: i for i, kind in enumerate(prefer)}
+        return min(self.allows, key=lambda m: (order.get(m.grant, len(order)) if prefer else 0, len(m.pending)))
+
+
+# -- principal matching (rule 15) ---------------------------------------------
+
+@dataclass(frozen=True)
+class Caller:
+    """Who makes the request, as a trust policy's Principal element sees it."""
+
+    kind: Literal["user", "role", "service", "federated", "external"]
+    arn: str  # user/role ARN, service name, provider ARN, or external principal/account ARN
+    account_id: str | None
+    principal: Principal | None = None
+
+
+def _match_aws_value(value: str, caller: Caller) -> tuple[GrantKind, tuple[Condition, ...]] | None:
+    if value == "*":
+        return "wildcard", ()
+    if caller.kind in ("service", "federated") or is_unique_id(value):
+        return None  # a unique id is a deleted principal: it matches nobody
+    account = account_principal(value)
+    if account is not None:
+        return ("account", ()) if account == caller.account_id else None
+    if value == caller.arn:
+        return "exact", ()
+    if caller.kind == "role" and caller.principal is not None:
+        # a specific session: arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION
+        prefix = f"arn:aws:sts::{caller.account_id}:assumed-role/{caller.principal.name}/"
+        if value.startswith(prefix):
+            session = value[len(prefix):]
+            return "exact", (Condition("StringEquals", "sts:RoleSessionName", (session,)),)
+    return None
+
+
+def match_principal(statement: Statement, caller: Caller) -> tuple[GrantKind, tuple[Condition, ...]] | None:
+    """How the statement's Principal element names the caller, or ``None`` if it does not."""
+    matches: list[tuple[GrantKind, tuple[Condition, ...]]] = []
+    for principal_type, values in statement.principals or ():
+        for value in values:
+            if principal_type == "AWS":
+                found = _match_aws_value(value, caller)
+            elif principal_type == "Service" and caller.kind == "service":
+                found = ("exact", ()) if value == caller.arn or value == "*" else None
+            elif principal_type == "Federated" and caller.kind == "federated":
+                found = ("exact", ()) if value == caller.arn else None
+            else:
+                found = None
+            if found is not None:
+                matches.append(found)
+    if statement.not_principal:
+        if matches:
+            return None
+        return "wildcard", ()
+    if not matches:
+        return None
+    rank = {"exact": 0, "wildcard": 1, "account": 2}
+    return min(matches, key=lambda m: (rank[m[0]], len(m[1])))
+
+
+# -- layer evaluation ---------------------------------------------------------
+
+def evaluate_layer(
+    policies: Sequence[AttachedPolicy],
+    action: str,
+    resource: str | None,
+    context: RequestContext,
+    caller: Caller | None = None,
+    caller_has_boundary: bool = False,
+) -> LayerResult:
+    """Every statement of ``policies`` that applies to the request.
+
+    ``resource`` is ``None`` for trust policies (they have no Resource);
+    ``caller`` is given for resource-based policies, whose Principal element
+    must name it.
+    """
+    result = LayerResult()
+    for policy in policies:
+        if policy.document is None:
+            continue
+        for statement in policy.document.statements:
+            if action_matches(statement.actions, action) == statement.not_action:
+                continue
+            if resource is not None and statement.resources is not None:
+                if resources_match(statement.resources, resource, context.variable) == statement.not_resource:
+                    continue
+            grant: GrantKind | None = None
+            extra: tuple[Condition, ...] = ()
+            if caller is not None:
+                if statement.effect == "Deny" and statement.not_principal and caller_has_boundary:
+                    grant = "wildcard"  # rule 10: Deny + NotPrincipal always denies principals with a boundary
+                else:
+                    matched = match_principal(statement, caller)
+                    if matched is None:
+                        continue
+                    grant, extra = matched
+            holds, pending = evaluate_conditions(statement.conditions, context)
+            if not holds:
+                continue
+            match = StatementMatch(policy, statement, extra + pending, grant)
+            (result.allows if statement.effect == "Allow" else result.denies).append(match)
+    return result
+
+
+# -- the engine ------------------------------------------------------------------
+
+def _short(arn: str) -> str:
+    """``user/alice`` for messages, with the account when it helps: ``222222222222:user/alice``."""
+    account = account_of(arn)
+    resource = arn.split(":", 5)[-1] if arn.startswith("arn:") else arn
+    return f"{account}:{resource}" if account else resource
+
+
+class PolicyEngine:
+    """Decisions for one snapshot. Cheap to build; build a new one for an edited snapshot."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self._identity_cache: dict[str, tuple[tuple[AttachedPolicy, ...], tuple[str, ...]]] = {}
+
+    # -- what applies to whom ----------------------------------------------------
+    def _managed(self, arn: str, owner: str, kind: str = "managed") -> AttachedPolicy:
+        policy = self.snapshot.managed_policy(arn)
+        name = policy.name if policy else arn.rsplit("/", 1)[-1]
+        return AttachedPolicy(name, kind, policy.document if policy else None, arn, owner)  # type: ignore[arg-type]
+
+    def identity_policies(self, principal: Principal) -> tuple[tuple[AttachedPolicy, ...], tuple[str, ...]]:
+        """Rule 5: a user's own policies and its groups' (inline and managed); a role's own.
+
+        Returns the policies and the ARNs of attached managed policies missing from the snapshot.
+        """
+        cached = self._identity_cache.get(principal.arn)
+        if cached is not None:
+            return cached
+        policies = list(principal.inline_policies)
+        policies.extend(self._managed(arn, principal.arn) for arn in principal.managed_policy_arns)
+        if isinstance(principal, User):
+            for group in self.snapshot.groups_of(principal):
+                policies.extend(group.inline_policies)
+                policies.extend(self._managed(arn, group.arn) for arn in group.managed_policy_arns)
+        missing = tuple(p.arn for p in policies if p.document is None and p.arn)
+        cached = (tuple(policies), missing)
+        self._identity_cache[principal.arn] = cached
+        return cached
+
+    def boundary(self, principal: Principal) -> AttachedPolicy | None:
+        if not principal.permissions_boundary_arn:
+            return None
+        return self._managed(principal.permissions_boundary_arn, principal.arn, "boundary")
+
+    def org_levels(self, account_id: str, policy_type: str) -> list[tuple[str, list[AttachedPolicy]]] | None:
+        """SCPs or RCPs per level, root first; ``None`` when that policy type does not apply here.
+
+        Rules 11 and 12: none for the management account, none outside the
+        organization, none when the organization uses no policy of the type.
+        """
+        org = self.snapshot.organization
+        if org is None or account_id == org.management_account_id:
+            return None
+        path = org.path_of(account_id)
+        typed = [p for p in org.policies if p.type == policy_type]
+        if path is None or not typed:
+            return None
+        kind = "scp" if policy_type == "SERVICE_CONTROL_POLICY" else "rcp"
+        levels = []
+        for level in path:
+            attached = [
+                AttachedPolicy(p.name, kind, p.document, p.arn, level)  # type: ignore[arg-type]
+                for p in typed
+                if level in p.target_ids
+            ]
+            levels.append((level, attached))
+        return levels
+
+    def level_name(self, level: str) -> str:
+        org = self.snapshot.organization
+        name = org.names.get(level) if org else None
+        if level.startswith("ou-"):
+            return f"OU {name} ({level})" if name else f"OU {level}"
+        if level.startswith("r-"):
+            return f"the root ({level})"
+        return f"account {name} ({level})" if name and name != level else f"account {level}"
+
+    # -- shared pieces --------------------------------------------------------------
+    def _org_layer(
+        self,
+        layer: Layer,
+        levels: list[tuple[str, list[AttachedPolicy]]] | None,
+        action: str,
+        resource: str,
+        context: RequestContext,
+        verdict: "_Verdict",
+        subject: str,
+    ) -> None:
+        if levels is None:
+            return
+        for level, policies in levels:
+            result = evaluate_layer(policies, action, resource, context)
+            verdict.add_denies(layer, result, action, resource, where=self.level_name(level))
+            allow = result.best_allow()
+            if allow is None:
+                verdict.block(
+                    Blocker(
+                        layer,
+                        "implicit_deny",
+                        f"No {LAYER_NAMES[layer]} attached to {self.level_name(level)} allows {action}"
+                        f" {subject}; every level from the root down must allow it.",
+                        attached_to=level,
+                    )
+                )
+            elif allow.pending:
+                verdict.requirements.append(allow.requirement(layer, True))
+
+    def _identity_side(
+        self, caller: Principal, action: str, resource: str, context: RequestContext, verdict: "_Verdict",
+        identity_needed: bool, boundary_needed: bool,
+    ) -> None:
+        """Identity policies, boundary and SCPs of the caller. Explicit denies count whether needed or not."""
+        policies, missing = self.identity_policies(caller)
+        verdict.depends_on.extend(missing)
+        identity = evaluate_layer(policies, action, resource, context)
+        verdict.add_denies("identity", identity, action, resource)
+        allow = identity.best_allow()
+        if identity_needed:
+            if allow is None:
+                verdict.block(
+                    Blocker(
+                        "identity",
+                        "implicit_deny",
+                        f"No identity-based policy of {_short(caller.arn)}"
+                        + (" or its groups" if isinstance(caller, User) and caller.group_names else "")
+                        + f" allows {action} on {resource}.",
+                        attached_to=caller.arn,
+                    )
+                )
+            else:
+                verdict.grant(allow, "identity")
+        boundary = self.boundary(caller)
+        if boundary is not None:
+            if boundary.document is None and boundary.arn:
+                verdict.depends_on.append(boundary.arn)
+            bound = evaluate_layer([boundary], action, resource, context)
+            verdict.add_denies("permissions_boundary", bound, action, resource)
+            bound_allow = bound.best_allow()
+            if boundary_needed:
+                if bound_allow is None:
+                    verdict.block(
+                        Blocker(
+                            "permissions_boundary",
+                            "implicit_deny",
+                            f"The permissions boundary {boundary.ref} of {_short(caller.arn)} does not allow "
+                            f"{action} on {resource}, so no identity Allow can count.",
+                            policy=boundary.ref,
+                            attached_to=caller.arn,
+                        )
+                    )
+                else:
+                    verdict.grant(bound_allow, "permissions_boundary")
+        if not (isinstance(caller, Role) and caller.is_service_linked):
+            self._org_layer(
+                "scp", self.org_levels(caller.account_id, "SERVICE_CONTROL_POLICY"), action, resource, context,
+                verdict, f"for {_short(caller.arn)}",
+            )
+
+    def _rcp(self, role: Role, action: str, context: RequestContext, verdict: "_Verdict") -> None:
+        if role.is_service_linked or not action.lower().startswith("sts:"):
+            return  # rule 12: not for service-linked roles; RCPs gate STS, not IAM
+        self._org_layer(
+            "rcp", self.org_levels(role.account_id, "RESOURCE_CONTROL_POLICY"), action, role.arn, context,
+            verdict, f"on {role.arn}",
+        )
+
+    def _trust(self, role: Role, action: str, context: RequestContext, caller: Caller, verdict: "_Verdict",
+               caller_has_boundary: bool = False) -> StatementMatch | None:
+        trust_policy = AttachedPolicy(role.arn, "trust", role.trust_policy, None, role.arn)
+        trust = evaluate_layer([trust_policy], action, None, context, caller, caller_has_boundary)
+        verdict.add_denies("trust", trust, action, role.arn)
+        allow = trust.best_allow(prefer=("exact", "wildcard", "account"))
+        if allow is None:
+            verdict.block(
+                Blocker(
+                    "trust",
+                    "implicit_deny",
+                    f"The trust policy of {role.arn} does not allow {_short(caller.arn)} to call {action}"
+                    f"{self._trusted_summary(role, action)}.",
+                    policy=trust_policy.ref,
+                    attached_to=role.arn,
+                )
+            )
+        else:
+            verdict.grant(allow, "trust")
+        return allow
+
+    @staticmethod
+    def _trusted_summary(role: Role, action: str) -> str:
+        named = []
+        for statement in role.trust_policy.statements:
+            if statement.effect != "Allow" or statement.not_principal:
+                continue
+            if action_matches(statement.actions, action) == statement.not_action:
+                continue
+            for _, values in statement.principals or ():
+                named.extend(values)
+        if not named:
+            return f" (no statement allows {action})"
+        return "; it trusts " + ", ".join(sorted(set(named)))
+
+    # -- decisions ----------------------------------------------------------------
+    def decide_assume(self, caller: Principal, role: Role, action: str = ASSUME_ROLE) -> Decision:
+        """An IAM user, or a role's session (rule 13), calling sts:AssumeRole on ``role``."""
+        context = principal_context(self.snapshot, caller, role)
+        verdict = _Verdict()
+        kind = "user" if isinstance(caller, User) else "role"
+        boundary = self.boundary(caller)
+        trust = self._trust(role, action, context, Caller(kind, caller.arn, caller.account_id, caller), verdict,
+                            caller_has_boundary=boundary is not None)
+        same_account = caller.account_id == role.account_id
+        if trust is None:
+            # without any trust grant, say what else stands in the way of the fix that names the caller exactly
+            identity_needed = not same_account
+        else:
+            identity_needed = not same_account or trust.grant == "account"  # rules 7, 8, 9
+        if identity_needed:
+            boundary_needed = True
+        elif isinstance(caller, User):
+            boundary_needed = not USER_ARN_GRANT_IGNORES_BOUNDARY_IMPLICIT_DENY
+        else:
+            boundary_needed = True  # a role calls as its session: its boundary limits a grant to the role ARN
+        self._identity_side(caller, action, role.arn, context, verdict, identity_needed, boundary_needed)
+        self._rcp(role, action, context, verdict)
+        return verdict.decision()
+
+    def decide_pass(self, caller: Principal, role: Role, service: str) -> Decision:
+        """``caller`` passing ``role`` to ``service`` (rules 16, 17)."""
+        context = principal_context(self.snapshot, caller, role, passed_to_service=service)
+        verdict = _Verdict()
+        self._identity_side(caller, PASS_ROLE, role.arn, context, verdict, identity_needed=True, boundary_needed=True)
+        if caller.account_id != role.account_id:
+            verdict.block(
+                Blocker(
+                    "identity",
+                    "implicit_deny",
+                    f"{role.arn} is in account {role.account_id}, and a role can only be passed to a service "
+                    f"in its own account, not by {_short(caller.arn)} from account {caller.account_id}.",
+                    attached_to=caller.arn,
+                )
+            )
+        usable = self.decide_service(service, role)
+        verdict.merge(usable)
+        return verdict.decision()
+
+    def decide_service(self, service: str, role: Role) -> Decision:
+        """A service principal assuming ``role`` (what makes a passed role usable)."""
+        context = service_context(self.snapshot, service, role)
+        verdict = _Verdict()
+        self._trust(role, ASSUME_ROLE, context, Caller("service", service, None), verdict)
+        self._rcp(role, ASSUME_ROLE, context, verdict)
+        return verdict.decision()
+
+    def decide_federated(self, provider: str, role: Role) -> Decision:
+        """A SAML or OIDC provider's users assuming ``role``; their claims are request-time conditions."""
+        action = ASSUME_ROLE_WITH_SAML if ":saml-provider/" in provider else ASSUME_ROLE_WITH_WEB_IDENTITY
+        context = federated_context(self.snapshot, role)
+        verdict = _Verdict()
+        self._trust(role, action, context, Caller("federated", provider, account_of(provider)), verdict)
+        self._rcp(role, action, context, verdict)
+        return verdict.decision()
+
+    def decide_external(self, principal: str, role: Role) -> Decision:
+        """A caller from an account outside the snapshot (``arn:aws:iam::A:root`` or a principal ARN in A).
+
+        Only the trust policy and the role's RCPs can be decided; the caller's
+        own identity policies, boundary and SCPs are unknown, so an allowed
+        result is always conditional on them (``depends_on`` says so).
+        """
+        account = account_of(principal)
+        context = external_context(self.snapshot, role, account)
+        verdict = _Verdict()
+        self._trust(role, ASSUME_ROLE, context, Caller("external", principal, account), verdict)
+        self._rcp(role, ASSUME_ROLE, context, verdict)
+        verdict.depends_on.append(f"identity policies of account {account} (not in the snapshot)")
+        decision = verdict.decision()
+        if decision.outcome is Outcome.ALLOWED:
+            decision = Decision(Outcome.CONDITIONAL, decision.granted_by, (), decision.requirements, decision.depends_on)
+        return decision
+
+
+@dataclass
+class _Verdict:
+    """Accumulates one request's evaluation; :meth:`decision` freezes it."""
+
+    granted_by: list[Evidence] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)
+    requirements: list[Requirement] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)
+
+    def grant(self, match: StatementMatch, layer: Layer) -> None:
+        self.granted_by.append(match.evidence(layer))
+        if match.pending:
+            self.requirements.append(match.requirement(layer, True))
+
+    def block(self, blocker: Blocker) -> None:
+        self.blockers.append(blocker)
+
+    def add_denies(self, layer: Layer, result: LayerResult, action: str, resource: str, where: str = "") -> None:
+        """Rule 1: an explicit Deny anywhere wins; one under request-time conditions becomes a requirement."""
+        for deny in result.denies:
+            if deny.pending:
+                self.requirements.append(deny.requirement(layer, False))
+                continue
+            attached = f" attached to {where}" if where else ""
+            self.block(
+                Blocker(
+                    layer,
+                    "explicit_deny",
+                    f"Statement {deny.statement.label} of {LAYER_NAMES[layer]} {deny.policy.ref}{attached} explicitly "
+                    f"denies {action} on {resource}.",
+                    policy=deny.policy.ref,
+                    sid=deny.statement.sid,
+                    attached_to=deny.policy.attached_to,
+                    statement=deny.statement.index + 1,
+                )
+            )
+
+    def merge(self, other: Decision) -> None:
+        self.blockers.extend(other.blockers)
+        self.requirements.extend(other.requirements)
+        self.granted_by.extend(other.granted_by)
+        self.depends_on.extend(other.depends_on)
+
+    def decision(self) -> Decision:
+        depends = tuple(dict.fromkeys(self.depends_on))
+        if self.blockers:
+            return Decision(Outcome.DENIED, (), tuple(self.blockers), (), depends)
+        requirements = tuple(dict.fromkeys(self.requirements))
+        outcome = Outcome.CONDITIONAL if requirements else Outcome.ALLOWED
+        return Decision(outcome, tuple(self.granted_by), (), requirements, depends)
