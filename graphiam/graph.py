@@ -268,3 +268,23 @@ def build_graph(snapshot: Snapshot, engine: PolicyEngine | None = None) -> nx.Mu
 def principal_nodes(graph: nx.MultiDiGraph, kinds: Iterable[str] = ("user", "role")) -> list[str]:
     wanted = set(kinds)
     return sorted(n for n, data in graph.nodes(data=True) if data.get("kind") in wanted)
+
+
+class ReferenceGraphBuilder(GraphBuilder):
+    """Evaluates every principal x role pair, with no index: the yardstick for :class:`GraphBuilder`.
+
+    Small inputs only. The differential tests assert both builders give the
+    same edges, so an index can never drop (or invent) an edge.
+    """
+
+    def may_allow(self, principal: Principal, action: str) -> bool:
+        return True
+
+    def _candidates(self, role: Role, by_account: dict[str, list[Principal]]):
+        _, services, providers, external = super()._candidates(role, by_account)
+        everyone = {p.arn: p for principals in by_account.values() for p in principals}
+        return everyone, services, providers, external
+
+
+def build_reference_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
+    return ReferenceGraphBuilder(snapshot).build()

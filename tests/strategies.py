@@ -1,0 +1,77 @@
+"""Hypothesis strategies for small random organizations, built with tests/builders.py."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from builders import Org, allow, deny, role_arn, trust, trust_account, trust_arn, trust_service, user_arn
+
+ACCOUNTS = ("111111111111", "222222222222", "333333333333")
+ROLE_NAMES = ("Deploy", "Admin", "Audit", "Web")
+USER_NAMES = ("alice", "bob", "carol")
+SERVICES = ("ec2.amazonaws.com", "lambda.amazonaws.com")
+
+
+def _arn_choices(draw, kind: str) -> str:
+    account = draw(st.sampled_from(ACCOUNTS))
+    if kind == "role":
+        return role_arn(account, draw(st.sampled_from(ROLE_NAMES)))
+    return user_arn(account, draw(st.sampled_from(USER_NAMES)))
+
+
+@st.composite
+def identity_statement(draw) -> dict:
+    kind = draw(st.sampled_from(["assume_any", "assume_role", "assume_account", "pass_any", "pass_ec2", "deny_role", "admin"]))
+    if kind == "assume_any":
+        return allow("sts:AssumeRole", "*")
+    if kind == "assume_role":
+        return allow("sts:AssumeRole", _arn_choices(draw, "role"))
+    if kind == "assume_account":
+        return allow("sts:Assume*", f"arn:aws:iam::{draw(st.sampled_from(ACCOUNTS))}:role/*")
+    if kind == "pass_any":
+        return allow("iam:PassRole", "*")
+    if kind == "pass_ec2":
+        return allow("iam:PassRole", "*", condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}})
+    if kind == "deny_role":
+        return deny("sts:AssumeRole", _arn_choices(draw, "role"))
+    return allow("*", "*")
+
+
+@st.composite
+def trust_statement(draw) -> dict:
+    kind = draw(st.sampled_from(["account", "bare_account", "user", "role", "star_org", "service", "mfa", "tag"]))
+    if kind == "account":
+        return trust_account(draw(st.sampled_from(ACCOUNTS)))
+    if kind == "bare_account":
+        return trust_account(draw(st.sampled_from(ACCOUNTS)), root_form=False)
+    if kind in ("user", "role"):
+        return trust_arn(_arn_choices(draw, kind))
+    if kind == "star_org":
+        return trust("*", condition={"StringEquals": {"aws:PrincipalOrgID": "o-test000001"}})
+    if kind == "service":
+        return trust_service(draw(st.sampled_from(SERVICES)))
+    if kind == "mfa":
+        return trust_account(draw(st.sampled_from(ACCOUNTS)), condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+    return trust_account(draw(st.sampled_from(ACCOUNTS)), condition={"StringEquals": {"aws:PrincipalTag/team": "ops"}})
+
+
+@st.composite
+def organizations(draw) -> Org:
+    org = Org(management=ACCOUNTS[0])
+    with_org = draw(st.booleans())
+    for account_id in ACCOUNTS:
+        account = org.account(account_id)
+        s3_only = account.managed_policy("S3Only", allow("s3:*"))
+        for name in draw(st.lists(st.sampled_from(USER_NAMES), unique=True, max_size=3)):
+            account.user(name, *draw(st.lists(identity_statement(), max_size=3)),
+                         boundary=s3_only if draw(st.integers(0, 4)) == 0 else None,
+                         tags={"team": "ops"} if draw(st.booleans()) else None)
+        for name in draw(st.lists(st.sampled_from(ROLE_NAMES), unique=True, min_size=1, max_size=4)):
+            account.role(name, *draw(st.lists(identity_statement(), max_size=2)),
+                         trusts=draw(st.lists(trust_statement(), min_size=1, max_size=3)))
+    if with_org:
+        org.full_access_everywhere(rcp=draw(st.booleans()))
+        if draw(st.booleans()):
+            target = draw(st.sampled_from(ACCOUNTS))
+            org.scp("DenySome", deny("sts:AssumeRole", _arn_choices(draw, "role")), targets=(target,))
+    return org
