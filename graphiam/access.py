@@ -70,8 +70,9 @@ class PathResult:
             }
         return out
 
-    def to_text(self) -> str:
-        return render_text(self)
+    def to_text(self, brief: bool = False) -> str:
+        """The answer for people; ``brief`` leaves out the granting statements and the fix."""
+        return render_text(self, brief)
 
 
 class AccessGraph:
@@ -194,15 +195,17 @@ def _depends_sentence(item: str) -> str:
 
 # -- human output ------------------------------------------------------------------------
 
-def _evidence_text(granted_by: Iterable[dict]) -> list[str]:
+def _evidence_text(granted_by: Iterable[dict], source: str) -> list[str]:
     out = []
     for e in granted_by:
         sid = e.get("sid") or f"#{e.get('statement')}"
-        out.append(f"{e['layer']}: {e['policy']} statement {sid}")
+        where = e.get("attached_to")
+        on = f" on {where.split(':', 5)[-1]}" if e["layer"] == "identity" and where and where != source else ""
+        out.append(f"{e['layer']}: {e['policy']}{on} statement {sid}")
     return out
 
 
-def render_text(result: PathResult) -> str:
+def render_text(result: PathResult, brief: bool = False) -> str:
     what = f"{result.action}" + (f" to {result.service}" if result.service else "")
     lines = []
     if result.reachable:
@@ -210,7 +213,7 @@ def render_text(result: PathResult) -> str:
         lines.append(f"{state}: {result.source} -> {result.target} [{what}] in {len(result.path)} hop(s)")
         for number, hop in enumerate(result.path, 1):
             lines.append(f"  {number}. {hop.source} -> {hop.target} ({hop.action}{' to ' + hop.service if hop.service else ''})")
-            for text in _evidence_text(hop.granted_by):
+            for text in [] if brief else _evidence_text(hop.granted_by, hop.source):
                 lines.append(f"       granted by {text}")
             for condition in hop.conditions:
                 lines.append(f"       only if {condition['text']}")
@@ -223,7 +226,7 @@ def render_text(result: PathResult) -> str:
     if result.reported is not None and result.reported.policy_type:
         lines.append(f"The error text blamed: {result.reported.policy_type} ({result.reported.effect or 'unspecified'}); "
                      "AWS names only one policy type even when several block.")
-    if result.fix:
+    if result.fix and not brief:
         lines.append("Smallest fix (verified by re-evaluating the request with it):")
         for change in result.fix:
             if change["type"] == "add_identity_statement":
@@ -231,7 +234,7 @@ def render_text(result: PathResult) -> str:
             else:
                 lines.append(f"  Append this statement to the trust policy of {change['role']}:")
             lines.extend("    " + line for line in json.dumps(change["statement"], indent=2).splitlines())
-    elif not result.reachable and result.blockers:
+    elif not result.reachable and result.blockers and not brief:
         lines.append("No added Allow can open this: change the denying policy, boundary, SCP or RCP named above.")
     for warning in result.warnings:
         lines.append(f"warning: {warning}")

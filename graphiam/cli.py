@@ -29,8 +29,16 @@ class CheckFileError(ValueError):
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with graphiam's one-line errors (exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"graphiam: error: {self.prog}: {message} (see '{self.prog} --help')", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="graphiam", description="Who can reach which AWS IAM role, and why not.")
+    parser = _Parser(prog="graphiam", description="Who can reach which AWS IAM role, and why not.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -126,7 +134,8 @@ def _run_checks(access: AccessGraph, checks: list[dict], as_json: bool) -> int:
         outcomes.append({"name": name, "kind": "path", "expect": check["expect"], "passed": passed, "result": result.to_dict()})
         if not as_json:
             print(f"== {'PASS' if passed else 'FAIL'}  {name}  (expect {check['expect']})")
-            print(_indent(result.to_text()))
+            # a failed check gets the whole story with the fix; a path that must stay closed gets no fix
+            print(_indent(result.to_text(brief=passed)))
     failed = [o for o in outcomes if o["passed"] is False]
     if as_json:
         print(json.dumps({"checks": outcomes, "failed": len(failed)}, indent=2))
@@ -144,31 +153,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         access = load(*args.data)
-        for warning in access.warnings:
-            print(f"graphiam: warning: {warning}", file=sys.stderr)
-        if args.command == "path":
-            result = access.path(args.source, args.target, args.action, args.service)
-            _print_result(result, args.json)
-            return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
-        if args.command == "why":
-            message = sys.stdin.read() if args.message == "-" else args.message
-            result = access.why(message, args.service)
-            _print_result(result, args.json)
-            return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
-        if args.command == "reach":
-            subject = access.resolve(args.source)
-            _print_rows(access.reach(subject), args.json, subject, f"Roles reachable from {subject}:")
-            return EXIT_OK
-        if args.command == "who-can":
-            subject = access.resolve(args.target)
-            _print_rows(access.who_can(subject), args.json, subject, f"Who can reach {subject}:")
-            return EXIT_OK
-        if args.command == "check":
-            return _run_checks(access, _load_checks(args.checks), args.json)
+        code = _run(access, args)
     except (SnapshotError, UnknownPrincipalError, QueryError, DeniedMessageError, CheckFileError) as error:
         print(f"graphiam: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return EXIT_BAD_INPUT  # pragma: no cover - argparse requires a command
+    for warning in access.warnings:  # after the answer, so an error stays the only line on stderr
+        print(f"graphiam: warning: {warning}", file=sys.stderr)
+    return code
+
+
+def _run(access: AccessGraph, args: argparse.Namespace) -> int:
+    if args.command == "path":
+        result = access.path(args.source, args.target, args.action, args.service)
+        _print_result(result, args.json)
+        return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
+    if args.command == "why":
+        message = sys.stdin.read() if args.message == "-" else args.message
+        result = access.why(message, args.service)
+        _print_result(result, args.json)
+        return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
+    if args.command == "reach":
+        subject = access.resolve(args.source)
+        _print_rows(access.reach(subject), args.json, subject, f"Roles reachable from {subject}:")
+        return EXIT_OK
+    if args.command == "who-can":
+        subject = access.resolve(args.target)
+        _print_rows(access.who_can(subject), args.json, subject, f"Who can reach {subject}:")
+        return EXIT_OK
+    return _run_checks(access, _load_checks(args.checks), args.json)
 
 
 if __name__ == "__main__":  # pragma: no cover

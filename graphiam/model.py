@@ -217,6 +217,7 @@ class Snapshot:
     accounts: Mapping[str, Account]
     organization: Organization | None = None
     warnings: tuple[str, ...] = ()
+    aws_managed_policies: Mapping[str, ManagedPolicy] = field(default_factory=dict)  # from files with no account
 
     # -- lookups -----------------------------------------------------------
     def principal(self, arn: str) -> Principal | None:
@@ -233,6 +234,8 @@ class Snapshot:
         owner = account_of(arn)
         if owner and owner in self.accounts:
             return self.accounts[owner].policies.get(arn)
+        if arn in self.aws_managed_policies:
+            return self.aws_managed_policies[arn]
         for account in self.accounts.values():  # AWS managed: any account file may carry it
             found = account.policies.get(arn)
             if found is not None:

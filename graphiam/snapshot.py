@@ -72,12 +72,14 @@ def snapshot_from_data(items: Iterable[tuple[str, Any]]) -> Snapshot:
     """Build a snapshot from already-parsed JSON, each with the name of its source."""
     parser = DocumentParser()
     accounts: dict[str, Account] = {}
+    aws_managed: dict[str, ManagedPolicy] = {}
     organization: Organization | None = None
     sources = []
     for source, data in items:
         sources.append(source)
         if _is_account_file(data):
-            account = _read_account(data, source, parser)
+            account, shared = _read_account(data, source, parser)
+            aws_managed.update(shared)
             if account is None:
                 continue
             if account.account_id in accounts:
@@ -97,7 +99,7 @@ def snapshot_from_data(items: Iterable[tuple[str, Any]]) -> Snapshot:
             )
     if not accounts:
         raise SnapshotError(f"{', '.join(sources)}: no account file with IAM principals found")
-    warnings = _missing_policy_warnings(accounts)
+    warnings = _missing_policy_warnings(accounts, aws_managed)
     if organization is None:
         warnings.append("no organization file: SCPs and RCPs are not evaluated, so an allowed answer assumes they allow")
     else:
@@ -105,7 +107,7 @@ def snapshot_from_data(items: Iterable[tuple[str, Any]]) -> Snapshot:
         for account_id in outside:
             warnings.append(f"{accounts[account_id].source}: account {account_id} is not in the organization file; "
                             "no SCP or RCP is applied to it")
-    return Snapshot(accounts=accounts, organization=organization, warnings=tuple(warnings))
+    return Snapshot(accounts=accounts, organization=organization, warnings=tuple(warnings), aws_managed_policies=aws_managed)
 
 
 # -- files -----------------------------------------------------------------
@@ -201,7 +203,7 @@ def _parse_statements(data: dict, where: str) -> tuple[Statement, ...]:
         resources = raw.get("NotResource" if not_resource else "Resource")
         principal = raw.get("NotPrincipal" if not_principal else "Principal")
         conditions = []
-        block = raw.get("Condition") or {}
+        block = raw.get("Condition", {})
         if not isinstance(block, dict):
             raise SnapshotError(f"{here}: Condition must be an object")
         for operator, entries in block.items():
@@ -227,44 +229,79 @@ def _parse_statements(data: dict, where: str) -> tuple[Statement, ...]:
     return tuple(statements)
 
 
-# -- account files -------------------------------------------------------------
+# -- typed access to JSON entries ------------------------------------------------
+
+def _objects(value: Any, where: str) -> list[dict]:
+    """A list of JSON objects (a missing or null list is empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SnapshotError(f"{where}: must be a list, found {type(value).__name__}")
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise SnapshotError(f"{where}[{index}]: must be an object, found {type(item).__name__}")
+    return value
+
 
 def _field(entry: dict, key: str, where: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value:
-        raise SnapshotError(f"{where}: missing {key}")
+        raise SnapshotError(f"{where}: missing {key}" if value in (None, "") else f"{where}: {key} must be a string")
     return value
 
 
-def _tags(entry: dict) -> tuple[Tag, ...]:
-    return tuple(Tag(str(t.get("Key", "")), str(t.get("Value", ""))) for t in entry.get("Tags") or [] if isinstance(t, dict))
+def _optional(entry: dict, key: str, where: str, default: str = "") -> str:
+    value = entry.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise SnapshotError(f"{where}: {key} must be a string, found {type(value).__name__}")
+    return value
+
+
+def _strings(entry: dict, key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SnapshotError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+# -- account files -------------------------------------------------------------
+
+def _tags(entry: dict, where: str) -> tuple[Tag, ...]:
+    tags = _objects(entry.get("Tags"), f"{where} Tags")
+    return tuple(Tag(_field(t, "Key", f"{where} Tags"), _optional(t, "Value", f"{where} Tags")) for t in tags)
 
 
 def _inline(entries: Any, list_key: str, owner_arn: str, where: str, parser: DocumentParser) -> tuple[AttachedPolicy, ...]:
     out = []
-    for index, entry in enumerate(_as_list(entries)):
-        if not isinstance(entry, dict):
-            raise SnapshotError(f"{where}: {list_key} entries must be objects")
+    for index, entry in enumerate(_objects(entries, f"{where} {list_key}")):
         # moto omits PolicyName in some lists; fall back to a stable name
-        name = entry.get("PolicyName") or f"inline-policy-{index + 1}"
+        name = _optional(entry, "PolicyName", f"{where} {list_key}[{index}]") or f"inline-policy-{index + 1}"
         document = parser.parse(entry.get("PolicyDocument"), f"{where} inline policy {name}")
         out.append(AttachedPolicy(name=name, kind="inline", document=document, attached_to=owner_arn))
     return tuple(out)
 
 
-def _managed_arns(entry: dict) -> tuple[str, ...]:
-    return tuple(p["PolicyArn"] for p in entry.get("AttachedManagedPolicies") or [] if isinstance(p, dict) and p.get("PolicyArn"))
+def _managed_arns(entry: dict, where: str) -> tuple[str, ...]:
+    attached = _objects(entry.get("AttachedManagedPolicies"), f"{where} AttachedManagedPolicies")
+    return tuple(_field(p, "PolicyArn", f"{where} AttachedManagedPolicies") for p in attached)
 
 
-def _boundary(entry: dict) -> str | None:
-    boundary = entry.get("PermissionsBoundary") or {}
-    return boundary.get("PermissionsBoundaryArn") if isinstance(boundary, dict) else None
+def _boundary(entry: dict, where: str) -> str | None:
+    boundary = entry.get("PermissionsBoundary")
+    if boundary is None:
+        return None
+    if not isinstance(boundary, dict):
+        raise SnapshotError(f"{where}: PermissionsBoundary must be an object")
+    return _optional(boundary, "PermissionsBoundaryArn", f"{where} PermissionsBoundary") or None
 
 
-def _read_account(data: dict, source: str, parser: DocumentParser) -> Account | None:
-    for key in ACCOUNT_KEYS:
-        if key in data and not isinstance(data[key], list):
-            raise SnapshotError(f"{source}: {key} must be a list")
+def _read_account(data: dict, source: str, parser: DocumentParser) -> tuple[Account | None, dict[str, ManagedPolicy]]:
+    """The account, or ``None`` for a file without account ARNs, and the AWS managed policies it carries."""
+    lists = {key: _objects(data.get(key), f"{source}: {key}") for key in ACCOUNT_KEYS}
     account_ids: set[str] = set()
 
     def note_account(arn: str, where: str) -> str:
@@ -275,36 +312,36 @@ def _read_account(data: dict, source: str, parser: DocumentParser) -> Account | 
         return account_id
 
     groups: dict[str, Group] = {}
-    for index, entry in enumerate(data.get("GroupDetailList") or []):
+    for index, entry in enumerate(lists["GroupDetailList"]):
         where = f"{source}: GroupDetailList[{index}]"
         arn = _field(entry, "Arn", where)
         groups[arn] = Group(
             arn=arn,
             name=_field(entry, "GroupName", where),
             account_id=note_account(arn, where),
-            group_id=entry.get("GroupId", ""),
-            path=entry.get("Path", "/"),
+            group_id=_optional(entry, "GroupId", where),
+            path=_optional(entry, "Path", where, "/"),
             inline_policies=_inline(entry.get("GroupPolicyList"), "GroupPolicyList", arn, where, parser),
-            managed_policy_arns=_managed_arns(entry),
+            managed_policy_arns=_managed_arns(entry, where),
         )
     users: dict[str, User] = {}
-    for index, entry in enumerate(data.get("UserDetailList") or []):
+    for index, entry in enumerate(lists["UserDetailList"]):
         where = f"{source}: UserDetailList[{index}]"
         arn = _field(entry, "Arn", where)
         users[arn] = User(
             arn=arn,
             name=_field(entry, "UserName", where),
             account_id=note_account(arn, where),
-            user_id=entry.get("UserId", ""),
-            path=entry.get("Path", "/"),
-            tags=_tags(entry),
+            user_id=_optional(entry, "UserId", where),
+            path=_optional(entry, "Path", where, "/"),
+            tags=_tags(entry, where),
             inline_policies=_inline(entry.get("UserPolicyList"), "UserPolicyList", arn, where, parser),
-            managed_policy_arns=_managed_arns(entry),
-            group_names=tuple(str(g) for g in entry.get("GroupList") or []),
-            permissions_boundary_arn=_boundary(entry),
+            managed_policy_arns=_managed_arns(entry, where),
+            group_names=_strings(entry, "GroupList", where),
+            permissions_boundary_arn=_boundary(entry, where),
         )
     roles: dict[str, Role] = {}
-    for index, entry in enumerate(data.get("RoleDetailList") or []):
+    for index, entry in enumerate(lists["RoleDetailList"]):
         where = f"{source}: RoleDetailList[{index}]"
         arn = _field(entry, "Arn", where)
         name = _field(entry, "RoleName", where)
@@ -312,28 +349,28 @@ def _read_account(data: dict, source: str, parser: DocumentParser) -> Account | 
             arn=arn,
             name=name,
             account_id=note_account(arn, where),
-            role_id=entry.get("RoleId", ""),
-            path=entry.get("Path", "/"),
-            tags=_tags(entry),
+            role_id=_optional(entry, "RoleId", where),
+            path=_optional(entry, "Path", where, "/"),
+            tags=_tags(entry, where),
             trust_policy=parser.parse(entry.get("AssumeRolePolicyDocument") or {}, f"{where} trust policy of {name}"),
             inline_policies=_inline(entry.get("RolePolicyList"), "RolePolicyList", arn, where, parser),
-            managed_policy_arns=_managed_arns(entry),
-            permissions_boundary_arn=_boundary(entry),
+            managed_policy_arns=_managed_arns(entry, where),
+            permissions_boundary_arn=_boundary(entry, where),
         )
     policies: dict[str, ManagedPolicy] = {}
-    for index, entry in enumerate(data.get("Policies") or []):
+    for index, entry in enumerate(lists["Policies"]):
         where = f"{source}: Policies[{index}]"
         arn = _field(entry, "Arn", where)
         if not arn.startswith("arn:aws:iam::aws:"):
             note_account(arn, where)
-        default = entry.get("DefaultVersionId")
-        versions = [v for v in entry.get("PolicyVersionList") or [] if isinstance(v, dict)]
+        default = _optional(entry, "DefaultVersionId", where)
+        versions = _objects(entry.get("PolicyVersionList"), f"{where} PolicyVersionList")
         chosen = next((v for v in versions if v.get("IsDefaultVersion") is True), None)
         if chosen is None:
             chosen = next((v for v in versions if default and v.get("VersionId") == default), None)
         if chosen is None or chosen.get("Document") is None:
             continue  # reported as a missing policy wherever it is attached
-        name = entry.get("PolicyName") or arn.rsplit("/", 1)[-1]
+        name = _optional(entry, "PolicyName", where) or arn.rsplit("/", 1)[-1]
         policies[arn] = ManagedPolicy(
             arn=arn,
             name=name,
@@ -342,14 +379,16 @@ def _read_account(data: dict, source: str, parser: DocumentParser) -> Account | 
         )
     if len(account_ids) > 1:
         raise SnapshotError(f"{source}: holds ARNs of several accounts ({', '.join(sorted(account_ids))}); one file per account")
+    aws_managed = {arn: policy for arn, policy in policies.items() if arn.startswith("arn:aws:iam::aws:")}
     if not account_ids:
-        return None  # nothing account-specific: AWS managed policies alone add nothing
+        return None, aws_managed  # e.g. --filter AWSManagedPolicy: policies only, shared by every account
     (account_id,) = account_ids
-    return Account(account_id=account_id, source=source, users=users, groups=groups, roles=roles, policies=policies)
+    account = Account(account_id=account_id, source=source, users=users, groups=groups, roles=roles, policies=policies)
+    return account, aws_managed
 
 
-def _missing_policy_warnings(accounts: dict[str, Account]) -> list[str]:
-    known = {arn for account in accounts.values() for arn in account.policies}
+def _missing_policy_warnings(accounts: dict[str, Account], aws_managed: dict[str, ManagedPolicy]) -> list[str]:
+    known = {arn for account in accounts.values() for arn in account.policies} | set(aws_managed)
     warnings = []
     for account_id in sorted(accounts):
         account = accounts[account_id]
@@ -379,25 +418,23 @@ def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organ
     parents: dict[str, str] = {}
     names: dict[str, str] = {}
     root_ids = []
-    for index, root in enumerate(_as_list(data.get("Roots"))):
+    for index, root in enumerate(_objects(data.get("Roots"), f"{source}: Roots")):
         root_id = _field(root, "Id", f"{source}: Roots[{index}]")
         root_ids.append(root_id)
-        names[root_id] = root.get("Name", "Root")
+        names[root_id] = _optional(root, "Name", f"{source}: Roots[{index}]", "Root")
     for list_key in ("OrganizationalUnits", "Accounts"):
-        for index, entry in enumerate(_as_list(data.get(list_key))):
+        for index, entry in enumerate(_objects(data.get(list_key), f"{source}: {list_key}")):
             where = f"{source}: {list_key}[{index}]"
-            if not isinstance(entry, dict):
-                raise SnapshotError(f"{where}: must be an object")
             node_id = _field(entry, "Id", where)
             parents[node_id] = _field(entry, "ParentId", where)
-            names[node_id] = entry.get("Name", node_id)
+            names[node_id] = _optional(entry, "Name", where, node_id)
     for node_id, parent in parents.items():
         if parent not in parents and parent not in root_ids:
             raise SnapshotError(f"{source}: {node_id} has parent {parent}, which is neither a root nor an OU in the file")
     policies = []
-    for index, entry in enumerate(_as_list(data.get("Policies"))):
+    for index, entry in enumerate(_objects(data.get("Policies"), f"{source}: Policies")):
         where = f"{source}: Policies[{index}]"
-        summary = entry.get("PolicySummary") if isinstance(entry, dict) else None
+        summary = entry.get("PolicySummary")
         if not isinstance(summary, dict):
             raise SnapshotError(f"{where}: missing PolicySummary")
         policy_type = summary.get("Type")
@@ -407,11 +444,11 @@ def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organ
         policies.append(
             OrgPolicy(
                 policy_id=_field(summary, "Id", where),
-                name=name,
-                arn=summary.get("Arn", summary["Id"]),
+                name=str(name),
+                arn=_optional(summary, "Arn", where) or summary["Id"],
                 type=policy_type,
                 document=parser.parse(entry.get("Content"), f"{where} ({name})"),
-                target_ids=tuple(t["TargetId"] for t in _as_list(entry.get("Targets")) if isinstance(t, dict) and "TargetId" in t),
+                target_ids=tuple(_field(t, "TargetId", f"{where} Targets") for t in _objects(entry.get("Targets"), f"{where} Targets")),
             )
         )
     organization = Organization(

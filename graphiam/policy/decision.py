@@ -67,8 +67,8 @@ class Requirement:
         text = " and ".join(describe_condition(c) for c in self.conditions)
         where = f"{LAYER_NAMES[self.layer]} {self.policy} statement {self.sid or '#' + str(self.statement)}"
         if self.must_hold:
-            return f"the request must satisfy {text} ({where})"
-        return f"the request must not satisfy {text}, or {where} denies it"
+            return f"{text} ({where})"
+        return f"not ({text}), else {where} denies"
 
     def to_dict(self) -> dict:
         return {

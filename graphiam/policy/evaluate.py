@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
 from ..model import AttachedPolicy, Condition, Principal, Role, Snapshot, Statement, User, account_of
-from .conditions import RequestContext, evaluate_conditions
+from .conditions import RequestContext, describe_condition, evaluate_condition, evaluate_conditions
 from .context import external_context, federated_context, principal_context, service_context
 from .decision import LAYER_NAMES, Blocker, Decision, Evidence, Layer, Outcome, Requirement
 from .matching import account_principal, action_matches, is_unique_id, resources_match
@@ -64,6 +64,16 @@ class StatementMatch:
 class LayerResult:
     allows: list[StatementMatch] = field(default_factory=list)
     denies: list[StatementMatch] = field(default_factory=list)
+    # Allow statements that named the request but whose (static) condition failed: why "almost"
+    near_misses: list[tuple[AttachedPolicy, Statement, Condition]] = field(default_factory=list)
+
+    def near_miss_note(self) -> str:
+        """A sentence on the first Allow that failed only on a condition, or ``""``."""
+        if not self.near_misses:
+            return ""
+        policy, statement, condition = self.near_misses[0]
+        return (f" Statement {statement.label} of {policy.ref} would allow it, but its condition "
+                f"{describe_condition(condition)} does not hold for this request.")
 
     def best_allow(self, prefer: Sequence[GrantKind] = ()) -> StatementMatch | None:
         """An unconditional Allow if there is one, else the one needing the fewest request-time keys."""
@@ -167,6 +177,9 @@ def evaluate_layer(
                     grant, extra = matched
             holds, pending = evaluate_conditions(statement.conditions, context)
             if not holds:
+                if statement.effect == "Allow":
+                    failed = next(c for c in statement.conditions if evaluate_condition(c, context) is False)
+                    result.near_misses.append((policy, statement, failed))
                 continue
             match = StatementMatch(policy, statement, extra + pending, grant)
             (result.allows if statement.effect == "Allow" else result.denies).append(match)
@@ -275,7 +288,7 @@ class PolicyEngine:
                         layer,
                         "implicit_deny",
                         f"No {LAYER_NAMES[layer]} attached to {self.level_name(level)} allows {action}"
-                        f" {subject}; every level from the root down must allow it.",
+                        f" {subject}; every level from the root down must allow it." + result.near_miss_note(),
                         attached_to=level,
                     )
                 )
@@ -300,7 +313,7 @@ class PolicyEngine:
                         "implicit_deny",
                         f"No identity-based policy of {_short(caller.arn)}"
                         + (" or its groups" if isinstance(caller, User) and caller.group_names else "")
-                        + f" allows {action} on {resource}.",
+                        + f" allows {action} on {resource}." + identity.near_miss_note(),
                         attached_to=caller.arn,
                     )
                 )
@@ -320,7 +333,7 @@ class PolicyEngine:
                             "permissions_boundary",
                             "implicit_deny",
                             f"The permissions boundary {boundary.ref} of {_short(caller.arn)} does not allow "
-                            f"{action} on {resource}, so no identity Allow can count.",
+                            f"{action} on {resource}, so no identity Allow can count." + bound.near_miss_note(),
                             policy=boundary.ref,
                             attached_to=caller.arn,
                         )
@@ -353,7 +366,7 @@ class PolicyEngine:
                     "trust",
                     "implicit_deny",
                     f"The trust policy of {role.arn} does not allow {_short(caller.arn)} to call {action}"
-                    f"{self._trusted_summary(role, action)}.",
+                    f"{self._trusted_summary(role, action)}." + trust.near_miss_note(),
                     policy=trust_policy.ref,
                     attached_to=role.arn,
                 )
