@@ -148,7 +148,17 @@ def _parse_number(text: str) -> float | None:
 
 
 def _parse_date(text: str) -> datetime | None:
+    """W3C ISO 8601 (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``, date-times) or epoch seconds.
+
+    A bare four-digit value is read as a year (the W3C form), any other run
+    of digits as epoch seconds.
+    """
+    text = text.strip()
     try:
+        if len(text) == 4 and text.isdigit():
+            return datetime(int(text), 1, 1, tzinfo=timezone.utc)
+        if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
+            return datetime(int(text[:4]), int(text[5:]), 1, tzinfo=timezone.utc)
         if text.replace(".", "", 1).isdigit():
             return datetime.fromtimestamp(float(text), tz=timezone.utc)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))

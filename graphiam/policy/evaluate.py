@@ -25,7 +25,7 @@ from ..model import AttachedPolicy, Condition, Principal, Role, Snapshot, Statem
 from .conditions import RequestContext, describe_condition, evaluate_condition, evaluate_conditions
 from .context import external_context, federated_context, principal_context, service_context
 from .decision import LAYER_NAMES, Blocker, Decision, Evidence, Layer, Outcome, Requirement
-from .matching import account_principal, action_matches, is_unique_id, resources_match
+from .matching import account_principal, action_matches, is_unique_id, resources_match_state
 
 ASSUME_ROLE = "sts:AssumeRole"
 PASS_ROLE = "iam:PassRole"
@@ -162,8 +162,14 @@ def evaluate_layer(
         for statement in policy.document.statements:
             if action_matches(statement.actions, action) == statement.not_action:
                 continue
+            resource_pending: tuple[Condition, ...] = ()
             if resource is not None and statement.resources is not None:
-                if resources_match(statement.resources, resource, context.variable) == statement.not_resource:
+                matched, unknown = resources_match_state(statement.resources, resource, context.variable, context.is_static)
+                if matched is None:
+                    # the Resource names a request-time variable: whether it matches is itself request-time
+                    resource_pending = (Condition("NotResource" if statement.not_resource else "Resource",
+                                                  "resource", (resource, *unknown)),)
+                elif matched == statement.not_resource:
                     continue
             grant: GrantKind | None = None
             extra: tuple[Condition, ...] = ()
@@ -181,7 +187,7 @@ def evaluate_layer(
                     failed = next(c for c in statement.conditions if evaluate_condition(c, context) is False)
                     result.near_misses.append((policy, statement, failed))
                 continue
-            match = StatementMatch(policy, statement, extra + pending, grant)
+            match = StatementMatch(policy, statement, extra + resource_pending + pending, grant)
             (result.allows if statement.effect == "Allow" else result.denies).append(match)
     return result
 

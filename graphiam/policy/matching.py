@@ -61,7 +61,7 @@ def arn_matches(pattern: str, arn: str) -> bool:
     p_parts = pattern.split(":", 5)
     a_parts = arn.split(":", 5)
     if len(p_parts) != 6 or len(a_parts) != 6:
-        return wildcard_match(pattern, arn)
+        return restore_literals(pattern) == arn  # not both ARNs: only an exact match can hold
     return all(wildcard_match(p, a) for p, a in zip(p_parts, a_parts))
 
 
@@ -129,6 +129,28 @@ def resources_match(patterns: Sequence[str], arn: str, lookup: Callable[[str], s
     return any(resource_pattern_matches(p, arn, lookup) for p in patterns)
 
 
+def resources_match_state(
+    patterns: Sequence[str], arn: str, lookup: Callable[[str], str | None], is_static: Callable[[str], bool]
+) -> tuple[bool | None, tuple[str, ...]]:
+    """Like :func:`resources_match`, but a variable on a request-time key gives an unknown answer.
+
+    Returns ``(True, ())`` if some pattern matches, ``(None, (pattern, ...))``
+    if none does but some pattern depends on a request-time variable (the
+    match is then a request-time condition), else ``(False, ())``.
+    """
+    unknown = []
+    for pattern in patterns:
+        try:
+            resolved = substitute_variables(pattern, lookup)
+        except UnresolvedVariable as missing:
+            if not is_static(missing.key):
+                unknown.append(pattern)
+            continue
+        if wildcard_match(resolved, arn):
+            return True, ()
+    return (None, tuple(unknown)) if unknown else (False, ())
+
+
 def is_unique_id(value: str) -> bool:
     """A principal stored as its unique id: what IAM shows once the principal is deleted."""
     return value[:4] in UNIQUE_ID_PREFIXES and len(value) >= 16 and value.isalnum() and value.isupper()
@@ -136,7 +158,7 @@ def is_unique_id(value: str) -> bool:
 
 def account_principal(value: str) -> str | None:
     """The account id if ``value`` names a whole account (``123456789012`` or ``arn:aws:iam::123456789012:root``)."""
-    if value.isdigit() and len(value) == 12:
+    if value.isascii() and value.isdigit() and len(value) == 12:
         return value
     match = re.fullmatch(r"arn:aws[a-z-]*:iam::(\d{12}):root", value)
     return match.group(1) if match else None

@@ -747,3 +747,20 @@ def test_decisions_name_the_missing_managed_policies_they_depend_on():
     assert any(missing in w for w in snapshot.warnings)
     decision = decide(org, user_arn(DEV, "alice"), DEPLOY)
     assert decision.allowed and decision.depends_on == (missing,)
+
+
+def test_rule3_a_resource_variable_on_a_request_time_key_makes_the_statement_conditional():
+    org = cross_account_org()
+    org.account(DEV).user("bob", allow("sts:AssumeRole", "*"),
+                          deny("sts:AssumeRole", f"arn:aws:iam::{PROD}:role/${{aws:SourceIdentity}}", sid="NotOwnName"))
+    decision = decide(org, user_arn(DEV, "bob"), DEPLOY)
+    # the deny is not dropped: it applies if the request's source identity is "Deploy"
+    assert decision.outcome is Outcome.CONDITIONAL
+    (requirement,) = decision.requirements
+    assert not requirement.must_hold and requirement.sid == "NotOwnName"
+
+
+def test_rule4_arn_like_needs_every_arn_field():
+    from graphiam.policy.matching import arn_matches
+    assert arn_matches("arn:aws:iam::*:role/*", DEPLOY)
+    assert not arn_matches("arn:aws:iam::*", DEPLOY)  # a pattern with fields missing is no wildcard for them
