@@ -79,16 +79,19 @@ def _print_result(result: PathResult, as_json: bool) -> None:
         print(result.to_text())
 
 
-def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str) -> None:
+def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str, facts: list[dict] | None = None) -> None:
     if as_json:
-        print(json.dumps({"subject": subject, "rows": [r.to_dict() for r in rows]}, indent=2))
+        out: dict = {"subject": subject, "rows": [r.to_dict() for r in rows]}
+        if facts is not None:
+            out["trust_facts"] = facts
+        print(json.dumps(out, indent=2))
         return
     print(heading)
     if not rows:
         print("  (none)")
-        return
-    width = max(len(r.arn) for r in rows)
-    print(f"  {'hops':>4}  {'action':<15} {'arn':<{width}}  notes")
+    else:
+        width = max(len(r.arn) for r in rows)
+        print(f"  {'hops':>4}  {'action':<15} {'arn':<{width}}  notes")
     for row in rows:
         notes = []
         if row.service:
@@ -98,6 +101,11 @@ def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str)
         if row.kind not in ("user", "role"):
             notes.append(row.kind)
         print(f"  {row.hops:>4}  {row.action:<15} {row.arn:<{width}}  {', '.join(notes)}")
+    for fact in facts or ():
+        what = {"dangling": "a deleted principal (dangling trust, matches nobody)",
+                "external_account": "outside the snapshot",
+                "unknown_principal": "a principal missing from its account's file"}.get(fact["kind"], fact["kind"])
+        print(f"  note: its trust policy names {fact['principal']}: {what}")
 
 
 def _load_checks(path: str) -> list[dict]:
@@ -178,7 +186,8 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "who-can":
         subject = access.resolve(args.target)
-        _print_rows(access.who_can(subject), args.json, subject, f"Who can reach {subject}:")
+        facts = [f for f in access.trust_facts if f["role"] == subject]
+        _print_rows(access.who_can(subject), args.json, subject, f"Who can reach {subject}:", facts)
         return EXIT_OK
     return _run_checks(access, _load_checks(args.checks), args.json)
 

@@ -564,3 +564,12 @@ def test_missing_managed_policy_is_named_in_the_result(tmp_path):
     data = json.loads(done.stdout)
     assert any(missing in w for w in data["warnings"])
     assert any(missing in line and "222222222222.json" in line for line in done.stderr.splitlines())
+
+
+def test_who_can_reports_dangling_and_external_trusts(sample_dir):
+    code, data = run_json("who-can", "LegacyDeploy", "--data", sample_dir)
+    assert code == 0
+    kinds = {(f["principal"], f["kind"]) for f in data["trust_facts"]}
+    assert kinds == {("AROAZZZZZZZZZZZZZZZZZ", "dangling"), ("arn:aws:iam::777777777777:root", "external_account")}
+    text = run("who-can", "LegacyDeploy", "--data", sample_dir).stdout
+    assert "dangling trust" in text and "outside the snapshot" in text
