@@ -573,3 +573,12 @@ def test_who_can_reports_dangling_and_external_trusts(sample_dir):
     assert kinds == {("AROAZZZZZZZZZZZZZZZZZ", "dangling"), ("arn:aws:iam::777777777777:root", "external_account")}
     text = run("who-can", "LegacyDeploy", "--data", sample_dir).stdout
     assert "dangling trust" in text and "outside the snapshot" in text
+
+
+def test_api_to_dict_is_exactly_the_cli_json(sample_dir):
+    import graphiam
+
+    access = graphiam.load(sample_dir)
+    for source, target in [("alice", "Deploy"), ("grace", "AppConfig"), ("heidi", "BreakGlass")]:
+        code, data = run_json("path", source, target, "--data", sample_dir)
+        assert data == access.path(source, target).to_dict()
