@@ -4,7 +4,8 @@ Exit codes (documented in the README):
   0  reachable / all checks hold / query answered
   1  not reachable / a check failed
   2  bad input: unreadable or malformed snapshot, unknown or ambiguous name,
-     a message that is not an AccessDenied text, bad arguments
+     a message that is not an AccessDenied text, bad arguments, no credentials
+  3  collect: some accounts could not be collected (the others were)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .policy import ASSUME_ROLE, PASS_ROLE
 from .query import ReachRow
 from .snapshot import SnapshotError
 
-EXIT_OK, EXIT_NOT_REACHABLE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_NOT_REACHABLE, EXIT_BAD_INPUT, EXIT_SOME_ACCOUNTS_FAILED = 0, 1, 2, 3
 
 
 class CheckFileError(ValueError):
@@ -69,6 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="assert paths that must (or must not) exist, and explain AccessDenied tickets")
     p.add_argument("checks", help="a JSON file: {\"checks\": [{name, source, target, action, service, expect} | {name, why}]}")
     common(p)
+
+    p = sub.add_parser("collect", help="export accounts (and with --org the organization) into a snapshot folder")
+    p.add_argument("-o", "--output", required=True, metavar="SNAPSHOT_DIR")
+    p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    p.add_argument("--region", help="region for the STS/IAM/Organizations clients (default: the profile's, else us-east-1)")
+    p.add_argument("--endpoint-url", help="send every API call here (moto, LocalStack, a VPC endpoint)")
+    p.add_argument("--org", action="store_true", help="walk AWS Organizations from the management account or a delegated administrator")
+    p.add_argument("--role-name", default="OrganizationAccountAccessRole", help="role assumed in each member account")
+    p.add_argument("--account", action="append", default=[], metavar="ID", help="collect only these accounts (repeatable)")
+    p.add_argument("--exclude-account", action="append", default=[], metavar="ID", help="skip these accounts (repeatable)")
+    p.add_argument("--role-arn", action="append", default=[], metavar="ARN", help="also collect the account of this role, assuming it (repeatable)")
+    p.add_argument("--workers", type=int, default=8, help="accounts read in parallel (default 8)")
+    p.add_argument("--max-attempts", type=int, default=10, help="attempts per API call under adaptive retries (default 10)")
+    p.add_argument("--resume", action="store_true", help="skip accounts whose file is already in SNAPSHOT_DIR")
+    p.add_argument("--json", action="store_true", help="print the manifest as JSON; no progress line")
     return parser
 
 
@@ -159,6 +175,8 @@ def _indent(text: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "collect":
+        return _collect(args)
     try:
         access = load(*args.data)
         code = _run(access, args)
@@ -168,6 +186,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in access.warnings:  # after the answer, so an error stays the only line on stderr
         print(f"graphiam: warning: {warning}", file=sys.stderr)
     return code
+
+
+def _collect(args: argparse.Namespace) -> int:
+    try:
+        from .collect import CollectError, CollectOptions, collect
+        from .collect.clients import ClientOptions
+        from .collect.runner import default_progress_stream
+    except ImportError as error:
+        print(f"graphiam: error: collect needs boto3 ({error}); install it with: pip install 'graphiam[collect]'",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for name in ("workers", "max_attempts"):
+        if getattr(args, name) < 1:
+            print(f"graphiam: error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    options = CollectOptions(
+        output=Path(args.output),
+        clients=ClientOptions(args.profile, args.region, args.endpoint_url, args.max_attempts),
+        org=args.org,
+        role_name=args.role_name,
+        accounts=tuple(args.account),
+        exclude_accounts=tuple(args.exclude_account),
+        role_arns=tuple(args.role_arn),
+        workers=args.workers,
+        resume=args.resume,
+    )
+    try:
+        report = collect(options, default_progress_stream(quiet=args.json))
+    except CollectError as error:
+        print(f"graphiam: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"graphiam: error: {args.output}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(report.manifest, indent=2))
+    else:
+        done = [o for o in report.outcomes if o.status == "ok"]
+        skipped = [o for o in report.outcomes if o.status == "skipped"]
+        print(f"collected {len(done)} account(s) into {args.output}"
+              + (f", skipped {len(skipped)}" if skipped else "")
+              + (f", {len(report.failed)} failed" if report.failed else ""))
+        for outcome in report.failed:
+            print(f"  account {outcome.account_id}{f' ({outcome.name})' if outcome.name else ''} failed via "
+                  f"{outcome.via}: {outcome.error_code}: {outcome.error}")
+    return EXIT_SOME_ACCOUNTS_FAILED if report.failed else EXIT_OK
 
 
 def _run(access: AccessGraph, args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ from .model import (
 )
 
 ACCOUNT_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+MANIFEST_KIND = "graphiam-collection-manifest"  # collection.json, written by graphiam collect
 ORG_POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 
 
@@ -75,9 +76,12 @@ def snapshot_from_data(items: Iterable[tuple[str, Any]]) -> Snapshot:
     aws_managed: dict[str, ManagedPolicy] = {}
     organization: Organization | None = None
     sources = []
+    collection_warnings: list[str] = []
     for source, data in items:
         sources.append(source)
-        if _is_account_file(data):
+        if isinstance(data, dict) and data.get("Kind") == MANIFEST_KIND:
+            collection_warnings.extend(_manifest_warnings(data, source))
+        elif _is_account_file(data):
             account, shared = _read_account(data, source, parser)
             aws_managed.update(shared)
             if account is None:
@@ -99,7 +103,7 @@ def snapshot_from_data(items: Iterable[tuple[str, Any]]) -> Snapshot:
             )
     if not accounts:
         raise SnapshotError(f"{', '.join(sources)}: no account file with IAM principals found")
-    warnings = _missing_policy_warnings(accounts, aws_managed)
+    warnings = collection_warnings + _missing_policy_warnings(accounts, aws_managed)
     if organization is None:
         warnings.append("no organization file: SCPs and RCPs are not evaluated, so an allowed answer assumes they allow")
     else:
@@ -108,6 +112,18 @@ def snapshot_from_data(items: Iterable[tuple[str, Any]]) -> Snapshot:
             warnings.append(f"{accounts[account_id].source}: account {account_id} is not in the organization file; "
                             "no SCP or RCP is applied to it")
     return Snapshot(accounts=accounts, organization=organization, warnings=tuple(warnings), aws_managed_policies=aws_managed)
+
+
+def _manifest_warnings(manifest: dict, source: str) -> list[str]:
+    """A collection manifest is not data, but the accounts it failed to read limit every answer."""
+    out = []
+    accounts = manifest.get("accounts")
+    for account_id, outcome in sorted(accounts.items() if isinstance(accounts, dict) else []):
+        if isinstance(outcome, dict) and outcome.get("status") == "failed":
+            name = f" ({outcome['name']})" if outcome.get("name") else ""
+            out.append(f"{source}: account {account_id}{name} could not be collected ({outcome.get('error_code')}); "
+                       "its principals and roles are missing, so paths through it are unknown")
+    return out
 
 
 # -- files -----------------------------------------------------------------
