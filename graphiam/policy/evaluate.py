@@ -19,7 +19,7 @@ the readings graphiam takes where the AWS documentation is ambiguous.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 from ..model import AttachedPolicy, Condition, Principal, Role, Snapshot, Statement, User, account_of
 from .conditions import RequestContext, describe_condition, evaluate_condition, evaluate_conditions
@@ -287,19 +287,13 @@ class PolicyEngine:
         for level, policies in levels:
             result = evaluate_layer(policies, action, resource, context)
             verdict.add_denies(layer, result, action, resource, where=self.level_name(level))
-            allow = result.best_allow()
-            if allow is None:
-                verdict.block(
-                    Blocker(
-                        layer,
-                        "implicit_deny",
-                        f"No {LAYER_NAMES[layer]} attached to {self.level_name(level)} allows {action}"
-                        f" {subject}; every level from the root down must allow it." + result.near_miss_note(),
-                        attached_to=level,
-                    )
-                )
-            elif allow.pending:
-                verdict.requirements.append(allow.requirement(layer, True))
+            verdict.require(layer, result.best_allow(), lambda: Blocker(
+                layer,
+                "implicit_deny",
+                f"No {LAYER_NAMES[layer]} attached to {self.level_name(level)} allows {action}"
+                f" {subject}; every level from the root down must allow it." + result.near_miss_note(),
+                attached_to=level,
+            ), evidence=False)
 
     def _identity_side(
         self, caller: Principal, action: str, resource: str, context: RequestContext, verdict: "_Verdict",
@@ -310,42 +304,30 @@ class PolicyEngine:
         verdict.depends_on.extend(missing)
         identity = evaluate_layer(policies, action, resource, context)
         verdict.add_denies("identity", identity, action, resource)
-        allow = identity.best_allow()
         if identity_needed:
-            if allow is None:
-                verdict.block(
-                    Blocker(
-                        "identity",
-                        "implicit_deny",
-                        f"No identity-based policy of {_short(caller.arn)}"
-                        + (" or its groups" if isinstance(caller, User) and caller.group_names else "")
-                        + f" allows {action} on {resource}." + identity.near_miss_note(),
-                        attached_to=caller.arn,
-                    )
-                )
-            else:
-                verdict.grant(allow, "identity")
+            verdict.require("identity", identity.best_allow(), lambda: Blocker(
+                "identity",
+                "implicit_deny",
+                f"No identity-based policy of {_short(caller.arn)}"
+                + (" or its groups" if isinstance(caller, User) and caller.group_names else "")
+                + f" allows {action} on {resource}." + identity.near_miss_note(),
+                attached_to=caller.arn,
+            ))
         boundary = self.boundary(caller)
         if boundary is not None:
             if boundary.document is None and boundary.arn:
                 verdict.depends_on.append(boundary.arn)
             bound = evaluate_layer([boundary], action, resource, context)
             verdict.add_denies("permissions_boundary", bound, action, resource)
-            bound_allow = bound.best_allow()
             if boundary_needed:
-                if bound_allow is None:
-                    verdict.block(
-                        Blocker(
-                            "permissions_boundary",
-                            "implicit_deny",
-                            f"The permissions boundary {boundary.ref} of {_short(caller.arn)} does not allow "
-                            f"{action} on {resource}, so no identity Allow can count." + bound.near_miss_note(),
-                            policy=boundary.ref,
-                            attached_to=caller.arn,
-                        )
-                    )
-                else:
-                    verdict.grant(bound_allow, "permissions_boundary")
+                verdict.require("permissions_boundary", bound.best_allow(), lambda: Blocker(
+                    "permissions_boundary",
+                    "implicit_deny",
+                    f"The permissions boundary {boundary.ref} of {_short(caller.arn)} does not allow "
+                    f"{action} on {resource}, so no identity Allow can count." + bound.near_miss_note(),
+                    policy=boundary.ref,
+                    attached_to=caller.arn,
+                ))
         if not (isinstance(caller, Role) and caller.is_service_linked):
             self._org_layer(
                 "scp", self.org_levels(caller.account_id, "SERVICE_CONTROL_POLICY"), action, resource, context,
@@ -366,19 +348,14 @@ class PolicyEngine:
         trust = evaluate_layer([trust_policy], action, None, context, caller, caller_has_boundary)
         verdict.add_denies("trust", trust, action, role.arn)
         allow = trust.best_allow(prefer=("exact", "wildcard", "account"))
-        if allow is None:
-            verdict.block(
-                Blocker(
-                    "trust",
-                    "implicit_deny",
-                    f"The trust policy of {role.arn} does not allow {_short(caller.arn)} to call {action}"
-                    f"{self._trusted_summary(role, action)}." + trust.near_miss_note(),
-                    policy=trust_policy.ref,
-                    attached_to=role.arn,
-                )
-            )
-        else:
-            verdict.grant(allow, "trust")
+        verdict.require("trust", allow, lambda: Blocker(
+            "trust",
+            "implicit_deny",
+            f"The trust policy of {role.arn} does not allow {_short(caller.arn)} to call {action}"
+            f"{self._trusted_summary(role, action)}." + trust.near_miss_note(),
+            policy=trust_policy.ref,
+            attached_to=role.arn,
+        ))
         return allow
 
     @staticmethod
@@ -484,10 +461,16 @@ class _Verdict:
     requirements: list[Requirement] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
 
-    def grant(self, match: StatementMatch, layer: Layer) -> None:
-        self.granted_by.append(match.evidence(layer))
-        if match.pending:
-            self.requirements.append(match.requirement(layer, True))
+    def require(self, layer: Layer, allow: StatementMatch | None, blocker: Callable[[], Blocker],
+                evidence: bool = True) -> None:
+        """A layer that must allow: record its Allow (and what it still needs), or the blocker it makes."""
+        if allow is None:
+            self.blockers.append(blocker())
+            return
+        if evidence:
+            self.granted_by.append(allow.evidence(layer))
+        if allow.pending:
+            self.requirements.append(allow.requirement(layer, True))
 
     def block(self, blocker: Blocker) -> None:
         self.blockers.append(blocker)
