@@ -74,6 +74,12 @@ class PathResult:
         """The answer for people; ``brief`` leaves out the granting statements and the fix."""
         return render_text(self, brief)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rendering: the same content as :meth:`to_text`, as escaped HTML."""
+        from .render.html import path_result_html
+
+        return path_result_html(self)
+
 
 class AccessGraph:
     """A loaded snapshot, its policy engine and its access graph."""
@@ -173,11 +179,68 @@ class AccessGraph:
         raise QueryError(f"{role_arn}: the message does not say which service receives the role "
                          f"(its trust allows: {listed}); give --service")
 
+    def map(self, focus: str | None = None, depth: int = 2, accounts: Iterable[str] = (),
+            path: tuple[str, str] | None = None, action: str = ASSUME_ROLE, service: str | None = None,
+            max_nodes: int = 1500) -> "InlineMap":
+        """An interactive access map; shows itself inline in Jupyter. Same options as ``graphiam map``."""
+        from .render.map import MapOptions, render_map
+
+        page, summary = render_map(self, MapOptions(focus, depth, tuple(accounts), path, action, service, max_nodes))
+        return InlineMap(page, summary.nodes, summary.edges)
+
+    show = map
+
     def reach(self, source: str) -> list[ReachRow]:
         return reach(self.graph, self.resolve(source))
 
     def who_can(self, target: str) -> list[ReachRow]:
         return who_can(self.graph, self.resolve(target))
+
+    # -- notebooks (pandas is optional: graphiam.frames is imported on first use) -------
+    def principals_frame(self):
+        """Users and roles as a pandas DataFrame (columns: ``graphiam.frames.PRINCIPAL_COLUMNS``)."""
+        return _frames().principals_frame(self)
+
+    def roles_frame(self):
+        """Roles with their trust and in-degree as a DataFrame (``graphiam.frames.ROLE_COLUMNS``)."""
+        return _frames().roles_frame(self)
+
+    def edges_frame(self):
+        """Every can_assume / can_pass edge as a DataFrame (``graphiam.frames.EDGE_COLUMNS``)."""
+        return _frames().edges_frame(self)
+
+    def reach_frame(self, source: str):
+        """:meth:`reach` as a DataFrame (``graphiam.frames.REACH_COLUMNS``)."""
+        return _frames().reach_frame(self, source)
+
+    def who_can_frame(self, target: str):
+        """:meth:`who_can` as a DataFrame (``graphiam.frames.REACH_COLUMNS``)."""
+        return _frames().who_can_frame(self, target)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rendering: a short summary of the snapshot and the graph."""
+        from .render.html import access_graph_html
+
+        return access_graph_html(self)
+
+
+@dataclass(frozen=True)
+class InlineMap:
+    """A rendered access map: ``.html`` is the whole page; Jupyter shows it in a sandboxed iframe."""
+
+    html: str
+    nodes: int
+    edges: int
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(self.html)
+
+    def _repr_html_(self) -> str:
+        import html as html_module
+
+        return (f'<iframe srcdoc="{html_module.escape(self.html, quote=True)}" sandbox="allow-scripts" '
+                f'style="width:100%;height:640px;border:1px solid #ddd" title="graphiam access map"></iframe>')
 
 
 def load(*paths: str | os.PathLike[str]) -> AccessGraph:
@@ -185,6 +248,21 @@ def load(*paths: str | os.PathLike[str]) -> AccessGraph:
     if len(paths) == 1 and not isinstance(paths[0], (str, os.PathLike)):
         paths = tuple(paths[0])  # type: ignore[assignment]
     return AccessGraph(load_snapshot(paths))
+
+
+_PANDAS_MODULES = ("pandas", "numpy")
+
+
+def _frames():
+    """graphiam.frames, or an ImportError that says which extra brings pandas."""
+    try:
+        from . import frames
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in _PANDAS_MODULES:
+            raise
+        raise ImportError(f"graphiam's pandas tables need pandas>=3 ({error}); "
+                          "install them with: pip install 'graphiam[notebook]'") from error
+    return frames
 
 
 def _depends_sentence(item: str) -> str:

@@ -71,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("checks", help="a JSON file: {\"checks\": [{name, source, target, action, service, expect} | {name, why}]}")
     common(p)
 
+    p = sub.add_parser("map", help="write a self-contained interactive HTML access map")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.html")
+    p.add_argument("--focus", metavar="ARN", help="only this node's neighbourhood (either direction)")
+    p.add_argument("--depth", type=int, default=2, help="with --focus: how many hops around it (default 2)")
+    p.add_argument("--account", action="append", default=[], metavar="ID", help="only these accounts (repeatable)")
+    p.add_argument("--path", nargs=2, metavar=("SOURCE", "TARGET"), help="highlight the path, or explain why there is none")
+    p.add_argument("--action", default=ASSUME_ROLE, choices=[ASSUME_ROLE, PASS_ROLE], help="with --path")
+    p.add_argument("--service", help="with --path and --action iam:PassRole")
+    p.add_argument("--max-nodes", type=int, default=1500, help="refuse larger maps (default 1500)")
+    p.add_argument("--data", action="append", required=True, metavar="PATH",
+                   help="snapshot file or folder (scanned recursively); repeatable")
+
     p = sub.add_parser("collect", help="export accounts (and with --org the organization) into a snapshot folder")
     p.add_argument("-o", "--output", required=True, metavar="SNAPSHOT_DIR")
     p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
@@ -253,7 +265,34 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
         facts = [f for f in access.trust_facts if f["role"] == subject]
         _print_rows(access.who_can(subject), args.json, subject, f"Who can reach {subject}:", facts)
         return EXIT_OK
+    if args.command == "map":
+        return _map(access, args)
     return _run_checks(access, _load_checks(args.checks), args.json)
+
+
+def _map(access: AccessGraph, args: argparse.Namespace) -> int:
+    try:
+        from .render.map import MapOptions, MapTooLarge, write_map
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise QueryError(f"map needs pyvis ({error}); install it with: pip install 'graphiam[map]'") from None
+    if args.depth < 0 or args.max_nodes < 1:
+        raise QueryError("--depth must be 0 or more and --max-nodes at least 1")
+    options = MapOptions(
+        focus=args.focus, depth=args.depth, accounts=tuple(args.account),
+        path=tuple(args.path) if args.path else None, path_action=args.action, path_service=args.service,
+        max_nodes=args.max_nodes, title=f"graphiam access map: {', '.join(args.data)}",
+    )
+    try:
+        summary = write_map(access, args.output, options)
+    except MapTooLarge as error:
+        raise QueryError(str(error)) from None
+    except OSError as error:
+        raise QueryError(f"{args.output}: {error.strerror or error}") from None
+    line = f"wrote {args.output}: {summary.nodes} nodes, {summary.edges} edges"
+    if summary.path is not None:
+        line += "; the path is " + ("highlighted" if summary.path.reachable else "not there: the side panel explains why")
+    print(line)
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

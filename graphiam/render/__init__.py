@@ -1,0 +1,1 @@
+"""Presentation: HTML access maps and Jupyter reprs."""
