@@ -24,7 +24,6 @@ from .model import Role, Snapshot
 from .names import UnknownPrincipalError, resolve
 from .policy import ASSUME_ROLE, PASS_ROLE, Blocker, Decision, PolicyEngine
 from .query import Hop, ReachRow, find_path, reach, who_can
-from .snapshot import load_snapshot
 
 
 class QueryError(ValueError):
@@ -84,11 +83,11 @@ class PathResult:
 class AccessGraph:
     """A loaded snapshot, its policy engine and its access graph."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, graph: nx.MultiDiGraph | None = None) -> None:
+        """Build the graph of ``snapshot`` (or take one already built from it, e.g. by the Dask engine)."""
         self.snapshot = snapshot
         self.engine = PolicyEngine(snapshot)
-        builder = GraphBuilder(snapshot, self.engine)
-        self.graph: nx.MultiDiGraph = builder.build()
+        self.graph: nx.MultiDiGraph = graph if graph is not None else GraphBuilder(snapshot, self.engine).build()
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -243,11 +242,62 @@ class InlineMap:
                 f'style="width:100%;height:640px;border:1px solid #ddd" title="graphiam access map"></iframe>')
 
 
-def load(*paths: str | os.PathLike[str]) -> AccessGraph:
-    """Load snapshot files or folders and build the access graph."""
+def load(*paths: str | os.PathLike[str], cache: bool = False, engine: str = "local",
+         scheduler: str | None = None) -> AccessGraph:
+    """Load snapshot files or folders and build the access graph.
+
+    ``cache=True`` reuses a graph built before from the same files by the same
+    graphiam (see :mod:`graphiam.cache`). ``engine="dask"`` builds the edges on a
+    Dask cluster (``scheduler`` address, or a local cluster when ``None``).
+    """
     if len(paths) == 1 and not isinstance(paths[0], (str, os.PathLike)):
         paths = tuple(paths[0])  # type: ignore[assignment]
-    return AccessGraph(load_snapshot(paths))
+    return load_with_report(paths, cache=cache, engine=engine, scheduler=scheduler)[0]
+
+
+def load_with_report(paths, cache: bool = False, engine: str = "local",
+                     scheduler: str | None = None) -> tuple[AccessGraph, dict]:
+    """:func:`load`, plus what it did: whether the cache answered, and seconds per phase."""
+    import time
+
+    from .snapshot import snapshot_files, snapshot_from_files
+
+    report: dict = {"cache": "off", "timings": {}}
+    started = time.perf_counter()
+    files = snapshot_files(paths)
+    key = None
+    if cache:
+        from . import cache as graph_cache
+
+        key = graph_cache.snapshot_key(files)
+        report["timings"]["hash"] = time.perf_counter() - started
+        cached = graph_cache.load_cached(key)
+        if cached is not None:
+            report["cache"] = "hit"
+            report["timings"]["total"] = time.perf_counter() - started
+            return cached, report
+        report["cache"] = "miss"
+    step = time.perf_counter()
+    snapshot = snapshot_from_files(files)
+    report["timings"]["load"] = time.perf_counter() - step
+    if engine == "dask":
+        from .dask_engine import build_graph_on_dask
+
+        graph = build_graph_on_dask(snapshot, scheduler)
+        access = AccessGraph(snapshot, graph)
+    elif engine == "local":
+        access = AccessGraph(snapshot)
+    else:
+        raise QueryError(f"engine {engine}: choose local or dask")
+    report["timings"].update({f"build_{k}": v for k, v in access.graph.graph.get("timings", {}).items()})
+    if key is not None:
+        from . import cache as graph_cache
+
+        step = time.perf_counter()
+        graph_cache.store(key, access)
+        report["timings"]["cache_write"] = time.perf_counter() - step
+    report["timings"]["total"] = time.perf_counter() - started
+    return access, report
 
 
 _PANDAS_MODULES = ("pandas", "numpy")

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .access import AccessGraph, PathResult, QueryError, load
+from .access import AccessGraph, PathResult, QueryError, load_with_report
 from .denied import DeniedMessageError
 from .names import UnknownPrincipalError
 from .policy import ASSUME_ROLE, PASS_ROLE
@@ -42,9 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="graphiam", description="Who can reach which AWS IAM role, and why not.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
+    def data(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", action="append", required=True, metavar="PATH",
                        help="snapshot file or folder (scanned recursively); repeatable")
+        p.add_argument("--no-cache", action="store_true",
+                       help="build the graph afresh instead of reusing the cached one (see README: cache)")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        data(p)
         p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("path", help="can SOURCE reach TARGET? the chain, or why not and the fix")
@@ -80,8 +85,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--action", default=ASSUME_ROLE, choices=[ASSUME_ROLE, PASS_ROLE], help="with --path")
     p.add_argument("--service", help="with --path and --action iam:PassRole")
     p.add_argument("--max-nodes", type=int, default=1500, help="refuse larger maps (default 1500)")
-    p.add_argument("--data", action="append", required=True, metavar="PATH",
-                   help="snapshot file or folder (scanned recursively); repeatable")
+    data(p)
+
+    p = sub.add_parser("export", help="write the access graph as GraphML, GEXF or JSON Lines (Gephi, Neo4j, jq)")
+    p.add_argument("--format", required=True, choices=["graphml", "gexf", "jsonl"])
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': standard output, jsonl only)")
+    data(p)
+
+    p = sub.add_parser("build", help="build (and cache) the access graph; print counts and per-phase timings")
+    p.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="dask: compute the edges on a Dask cluster (pip install 'graphiam[dask]')")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing cluster (default: a local one)")
+    common(p)
 
     p = sub.add_parser("collect", help="export accounts (and with --org the organization) into a snapshot folder")
     p.add_argument("-o", "--output", required=True, metavar="SNAPSHOT_DIR")
@@ -97,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-attempts", type=int, default=10, help="attempts per API call under adaptive retries (default 10)")
     p.add_argument("--resume", action="store_true", help="skip accounts whose file is already in SNAPSHOT_DIR")
     p.add_argument("--json", action="store_true", help="print the manifest as JSON; no progress line")
+
+    p = sub.add_parser("synth", help="write a synthetic organization snapshot (benchmarks, demos); same arguments, same bytes")
+    p.add_argument("--accounts", type=int, required=True, metavar="N", help="how many accounts (about 30 users and 100 roles each)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="writes DIR/organization.json and DIR/accounts/ID.json")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     return parser
 
 
@@ -189,9 +210,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "collect":
         return _collect(args)
+    if args.command == "synth":
+        from .synth import run_cli as _synth
+        return _synth(args)
     try:
-        access = load(*args.data)
-        code = _run(access, args)
+        engine = getattr(args, "engine", "local")
+        if engine == "dask":
+            try:
+                import dask.distributed  # noqa: F401
+            except ImportError as error:
+                raise QueryError(f"--engine dask needs dask.distributed ({error}); "
+                                 "install it with: pip install 'graphiam[dask]'") from None
+        access, report = load_with_report(args.data, cache=not args.no_cache, engine=engine,
+                                          scheduler=getattr(args, "scheduler", None))
+        code = _build_report(access, report, args) if args.command == "build" else _run(access, args)
     except (SnapshotError, UnknownPrincipalError, QueryError, DeniedMessageError, CheckFileError) as error:
         print(f"graphiam: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -246,6 +278,33 @@ def _collect(args: argparse.Namespace) -> int:
     return EXIT_SOME_ACCOUNTS_FAILED if report.failed else EXIT_OK
 
 
+def _build_report(access: AccessGraph, report: dict, args: argparse.Namespace) -> int:
+    graph = access.graph
+    edges = [k for _, _, k in graph.edges(keys=True)]
+    counts = {
+        "accounts": len(access.snapshot.accounts),
+        "principals": len(access.snapshot.all_principals()),
+        "users": sum(len(a.users) for a in access.snapshot.accounts.values()),
+        "roles": sum(len(a.roles) for a in access.snapshot.accounts.values()),
+        "nodes": graph.number_of_nodes(),
+        "candidate_pairs_evaluated": graph.graph.get("pairs_evaluated", 0),
+        "edges": sum(1 for k in edges if k != "member_of"),
+        "assume_edges": sum(1 for k in edges if k == "can_assume"),
+        "pass_edges": sum(1 for k in edges if k.startswith("can_pass")),
+        "conditional_edges": sum(1 for *_, d in graph.edges(data=True) if d.get("conditional")),
+        "warnings": len(access.warnings),
+    }
+    out = {"counts": counts, "engine": getattr(args, "engine", "local"), "cache": report["cache"],
+           "timings_seconds": {k: round(v, 4) for k, v in report["timings"].items()}}
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
+        print(f"cache: {report['cache']}; engine: {out['engine']}; seconds: "
+              + ", ".join(f"{k} {v:.3f}" for k, v in report["timings"].items()))
+    return EXIT_OK
+
+
 def _run(access: AccessGraph, args: argparse.Namespace) -> int:
     if args.command == "path":
         result = access.path(args.source, args.target, args.action, args.service)
@@ -264,6 +323,12 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
         subject = access.resolve(args.target)
         facts = [f for f in access.trust_facts if f["role"] == subject]
         _print_rows(access.who_can(subject), args.json, subject, f"Who can reach {subject}:", facts)
+        return EXIT_OK
+    if args.command == "export":
+        from .export import write_export  # its ExportError is a QueryError: one line, exit code 2
+        summary = write_export(access.graph, args.output, args.format)
+        if args.output != "-":
+            print(f"wrote {args.output}: {args.format}, {summary.nodes} nodes, {summary.edges} edges")
         return EXIT_OK
     if args.command == "map":
         return _map(access, args)

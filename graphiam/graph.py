@@ -24,6 +24,7 @@ wherever the engine would require one.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -31,8 +32,7 @@ import networkx as nx
 
 from .model import Principal, Role, Snapshot, account_of
 from .policy import ASSUME_ROLE, PASS_ROLE, Decision, PolicyEngine
-from .policy.evaluate import evaluate_layer
-from .policy.conditions import RequestContext
+from .candidates import AllowIndex, ArnPatternIndex, narrowed_by_conditions
 from .policy.matching import account_principal, is_unique_id
 
 CAN_ASSUME = "can_assume"
@@ -81,25 +81,11 @@ class GraphBuilder:
         self.engine = engine or PolicyEngine(snapshot)
         self.graph = nx.MultiDiGraph()
         self.facts: list[TrustFact] = []
-        self._has_allow: dict[tuple[str, str], bool] = {}
+        self._indexes: dict[str, AllowIndex] = {}
+        self._arns: ArnPatternIndex | None = None
         self.pairs_evaluated = 0
 
     # -- indexes -------------------------------------------------------------------
-    def may_allow(self, principal: Principal, action: str) -> bool:
-        """Whether any identity Allow of ``principal`` names ``action`` at all (resource and conditions aside).
-
-        Exact as a filter: without such a statement the engine can never find
-        the identity Allow it needs, so skipping the pair changes no edge.
-        """
-        key = (principal.arn, action)
-        cached = self._has_allow.get(key)
-        if cached is None:
-            policies, missing = self.engine.identity_policies(principal)
-            result = evaluate_layer(policies, action, None, _ANY_CONTEXT)
-            cached = bool(result.allows) or bool(missing)
-            self._has_allow[key] = cached
-        return cached
-
     def _by_account(self) -> dict[str, list[Principal]]:
         out: dict[str, list[Principal]] = {}
         for principal in self.snapshot.all_principals():
@@ -107,16 +93,32 @@ class GraphBuilder:
         return out
 
     # -- build -----------------------------------------------------------------------
-    def build(self) -> nx.MultiDiGraph:
+    def build(self, target_accounts: Iterable[str] | None = None) -> nx.MultiDiGraph:
+        """The graph; with ``target_accounts``, only the edges into roles of those accounts (one partition).
+
+        ``graph.graph["timings"]`` holds seconds per phase: nodes, indexes, edges.
+        """
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
         self._add_nodes()
+        timings["nodes"] = time.perf_counter() - started
+        started = time.perf_counter()
         by_account = self._by_account()
+        self._index(ASSUME_ROLE)
+        self._index(PASS_ROLE)
+        timings["indexes"] = time.perf_counter() - started
+        started = time.perf_counter()
+        wanted = None if target_accounts is None else set(target_accounts)
         for role in self.snapshot.all_roles():
+            if wanted is not None and role.account_id not in wanted:
+                continue
             self._assume_edges(role, by_account)
-        for role in self.snapshot.all_roles():
-            self._pass_edges(role, by_account.get(role.account_id, []))
+            self._pass_edges(role, by_account.get(role.account_id, []))  # needs only this role's service edges
+        timings["edges"] = time.perf_counter() - started
         self.graph.graph["trust_facts"] = [f.to_dict() for f in self.facts]
         self.graph.graph["warnings"] = list(self.snapshot.warnings)
         self.graph.graph["pairs_evaluated"] = self.pairs_evaluated
+        self.graph.graph["timings"] = timings
         return self.graph
 
     def _add_nodes(self) -> None:
@@ -148,12 +150,19 @@ class GraphBuilder:
         services: set[str] = set()
         providers: set[str] = set()
         external: set[str] = set()
+        assume_index = self._index(ASSUME_ROLE)
+
+        def add(arns: Iterable[str]) -> None:
+            for arn in arns:
+                principal = self.snapshot.principal(arn)
+                if principal is not None:
+                    principals[arn] = principal
 
         def add_account(account_id: str, same_account_free: bool) -> None:
-            for principal in by_account.get(account_id, []):
-                needs_identity = principal.account_id != role.account_id or not same_account_free
-                if not needs_identity or self.may_allow(principal, ASSUME_ROLE):
-                    principals[principal.arn] = principal
+            if account_id == role.account_id and same_account_free:
+                add(p.arn for p in by_account.get(account_id, []))  # a grant to everyone needs no identity Allow here
+            else:
+                add(assume_index.candidates(account_id, role))
 
         for statement in role.trust_policy.statements:
             if statement.effect != "Allow":
@@ -171,8 +180,7 @@ class GraphBuilder:
                     elif principal_type != "AWS":
                         continue
                     elif value == "*":
-                        for account_id in by_account:
-                            add_account(account_id, same_account_free=True)
+                        self._everyone(role, statement, by_account, add, add_account)
                     elif is_unique_id(value):
                         self.facts.append(TrustFact(role.arn, value, "dangling", statement.sid, statement.index + 1))
                     elif (account := account_principal(value)) is not None:
@@ -185,6 +193,28 @@ class GraphBuilder:
                     else:
                         self._named(role, value, statement, principals, external)
         return principals, services, providers, external
+
+    def _everyone(self, role, statement, by_account, add, add_account) -> None:
+        """``"*"``: its own bucket, narrowed by conditions on aws:PrincipalArn / aws:PrincipalAccount."""
+        arns, accounts = narrowed_by_conditions(statement)
+        if arns is not None:
+            for pattern in arns:
+                add(self._arn_index().matching(pattern))
+            return
+        for account_id in (accounts if accounts is not None else by_account):
+            add_account(account_id, same_account_free=True)
+
+    def _index(self, action: str) -> AllowIndex:
+        index = self._indexes.get(action)
+        if index is None:
+            index = AllowIndex(self.engine, self.snapshot.all_principals(), action)
+            self._indexes[action] = index
+        return index
+
+    def _arn_index(self) -> ArnPatternIndex:
+        if self._arns is None:
+            self._arns = ArnPatternIndex(self.snapshot.all_principals())
+        return self._arns
 
     def _named(self, role, value, statement, principals, external) -> None:
         found = self.snapshot.principal(value)
@@ -227,12 +257,18 @@ class GraphBuilder:
             source for source, _, key in self.graph.in_edges(role.arn, keys=True)
             if key == CAN_ASSUME and self.graph.nodes[source].get("kind") == "service"
         )
+        if not services:
+            return
+        passers = self._pass_candidates(role, same_account)
         for service in services:
-            for principal in same_account:
-                if not self.may_allow(principal, PASS_ROLE):
-                    continue
+            for principal in passers:
                 self._edge(principal.arn, role, pass_key(service), PASS_ROLE,
                            self.engine.decide_pass(principal, role, service), service=service)
+
+    def _pass_candidates(self, role: Role, same_account: list[Principal]) -> list[Principal]:
+        """Principals of the role's account with an iam:PassRole Allow that could name it (rule 17: same account)."""
+        wanted = self._index(PASS_ROLE).candidates(role.account_id, role)
+        return [p for p in same_account if p.arn in wanted]
 
     def _node(self, key: str, **attributes) -> None:
         if key not in self.graph:
@@ -245,19 +281,6 @@ class GraphBuilder:
             return
         edge_type = CAN_PASS if key.startswith(CAN_PASS) else CAN_ASSUME
         self.graph.add_edge(source, role.arn, key=key, **edge_attributes(edge_type, action, decision, service))
-
-
-class _AnyContext(RequestContext):
-    """A context under which only Action matters: used to index which principals could ever be allowed."""
-
-    def __init__(self) -> None:
-        super().__init__({})
-
-    def is_static(self, key: str) -> bool:
-        return False  # every condition is "pending": a statement is kept if its Action matches
-
-
-_ANY_CONTEXT = _AnyContext()
 
 
 def build_graph(snapshot: Snapshot, engine: PolicyEngine | None = None) -> nx.MultiDiGraph:
@@ -277,13 +300,13 @@ class ReferenceGraphBuilder(GraphBuilder):
     same edges, so an index can never drop (or invent) an edge.
     """
 
-    def may_allow(self, principal: Principal, action: str) -> bool:
-        return True
-
     def _candidates(self, role: Role, by_account: dict[str, list[Principal]]):
         _, services, providers, external = super()._candidates(role, by_account)
         everyone = {p.arn: p for principals in by_account.values() for p in principals}
         return everyone, services, providers, external
+
+    def _pass_candidates(self, role: Role, same_account: list[Principal]) -> list[Principal]:
+        return [p for principals in self._by_account().values() for p in principals]
 
 
 def build_reference_graph(snapshot: Snapshot) -> nx.MultiDiGraph:

@@ -13,3 +13,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def sample_dir() -> Path:
     """The bundled sample organization (data/sample-org)."""
     return REPO_ROOT / "data" / "sample-org"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_graph_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The CLI caches built graphs: keep the tests' cache out of the user's ~/.cache (subprocesses inherit it)."""
+    import os
+
+    os.environ["GRAPHIAM_CACHE_DIR"] = str(tmp_path_factory.mktemp("graph-cache"))

@@ -83,6 +83,20 @@ class RequestContext:
         self._values = {key.lower(): tuple(v) for key, v in values.items()}
         self._deferred = frozenset(key.lower() for key in deferred)
 
+    @classmethod
+    def from_lowered(cls, values: dict[str, tuple[str, ...]], deferred: frozenset[str] | tuple[str, ...]) -> "RequestContext":
+        """Build from keys already lower-cased (the engine's cached halves of a request)."""
+        context = cls.__new__(cls)
+        context._values = values
+        context._deferred = frozenset(deferred)
+        return context
+
+    def lowered_values(self) -> dict[str, tuple[str, ...]]:
+        return dict(self._values)
+
+    def deferred_keys(self) -> frozenset[str]:
+        return self._deferred
+
     def is_static(self, key: str) -> bool:
         lowered = key.lower()
         if lowered in self._deferred:

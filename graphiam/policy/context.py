@@ -24,7 +24,32 @@ def resource_values(snapshot: Snapshot, role: Role) -> dict[str, list[str]]:
     return values
 
 
-def principal_context(snapshot: Snapshot, caller: Principal, role: Role, passed_to_service: str | None = None) -> RequestContext:
+class ContextCache:
+    """Principal-side and role-side keys computed once each, merged per request."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self._principals: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
+        self._roles: dict[str, dict[str, tuple[str, ...]]] = {}
+
+    def principal(self, caller: Principal, role: Role, passed_to_service: str | None = None) -> RequestContext:
+        side = self._principals.get(caller.arn)
+        if side is None:
+            built = principal_context(self.snapshot, caller, None)
+            side = (built.lowered_values(), built.deferred_keys())
+            self._principals[caller.arn] = side
+        resource = self._roles.get(role.arn)
+        if resource is None:
+            resource = RequestContext(resource_values(self.snapshot, role)).lowered_values()
+            self._roles[role.arn] = resource
+        values = {**side[0], **resource}
+        if passed_to_service is not None:
+            values["iam:passedtoservice"] = (passed_to_service,)
+        return RequestContext.from_lowered(values, side[1])
+
+
+def principal_context(snapshot: Snapshot, caller: Principal, role: Role | None,
+                      passed_to_service: str | None = None) -> RequestContext:
     """Keys for an IAM user, or a role acting as its session (rule 13: the session *is* the role)."""
     values: dict[str, list[str]] = {
         "aws:PrincipalArn": [caller.arn],
@@ -42,7 +67,8 @@ def principal_context(snapshot: Snapshot, caller: Principal, role: Role, passed_
             values["aws:userid"] = [caller.user_id]
     else:
         deferred.append("aws:userid")  # ROLEID:session-name: the session name is request-time
-    values.update(resource_values(snapshot, role))
+    if role is not None:
+        values.update(resource_values(snapshot, role))
     if passed_to_service is not None:
         values["iam:PassedToService"] = [passed_to_service]
     return RequestContext(values, deferred)

@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Sequence
 
-from ..model import AttachedPolicy, Condition, Principal, Role, Snapshot, Statement, User, account_of
+from ..model import AttachedPolicy, Condition, PolicyDocument, Principal, Role, Snapshot, Statement, User, account_of
 from .conditions import RequestContext, describe_condition, evaluate_condition, evaluate_conditions
-from .context import external_context, federated_context, principal_context, service_context
+from .context import ContextCache, external_context, federated_context, service_context
 from .decision import LAYER_NAMES, Blocker, Decision, Evidence, Layer, Outcome, Requirement
 from .matching import account_principal, action_matches, is_unique_id, resources_match_state
 
@@ -141,6 +141,19 @@ def match_principal(statement: Statement, caller: Caller) -> tuple[GrantKind, tu
 
 # -- layer evaluation ---------------------------------------------------------
 
+_BY_ACTION: dict[tuple[str, str], tuple[Statement, ...]] = {}
+
+
+def statements_for_action(document: PolicyDocument, action: str) -> tuple[Statement, ...]:
+    """The statements whose Action (or NotAction) covers ``action``; computed once per distinct document."""
+    key = (document.digest, action)
+    found = _BY_ACTION.get(key)
+    if found is None:
+        found = tuple(s for s in document.statements if action_matches(s.actions, action) != s.not_action)
+        _BY_ACTION[key] = found
+    return found
+
+
 def evaluate_layer(
     policies: Sequence[AttachedPolicy],
     action: str,
@@ -159,9 +172,7 @@ def evaluate_layer(
     for policy in policies:
         if policy.document is None:
             continue
-        for statement in policy.document.statements:
-            if action_matches(statement.actions, action) == statement.not_action:
-                continue
+        for statement in statements_for_action(policy.document, action):
             resource_pending: tuple[Condition, ...] = ()
             if resource is not None and statement.resources is not None:
                 matched, unknown = resources_match_state(statement.resources, resource, context.variable, context.is_static)
@@ -207,6 +218,8 @@ class PolicyEngine:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._identity_cache: dict[str, tuple[tuple[AttachedPolicy, ...], tuple[str, ...]]] = {}
+        self._service_cache: dict[tuple[str, str], Decision] = {}
+        self._contexts = ContextCache(snapshot)
 
     # -- what applies to whom ----------------------------------------------------
     def _managed(self, arn: str, owner: str, kind: str = "managed") -> AttachedPolicy:
@@ -280,7 +293,7 @@ class PolicyEngine:
         resource: str,
         context: RequestContext,
         verdict: "_Verdict",
-        subject: str,
+        subject: Callable[[], str],
     ) -> None:
         if levels is None:
             return
@@ -291,7 +304,7 @@ class PolicyEngine:
                 layer,
                 "implicit_deny",
                 f"No {LAYER_NAMES[layer]} attached to {self.level_name(level)} allows {action}"
-                f" {subject}; every level from the root down must allow it." + result.near_miss_note(),
+                f" {subject()}; every level from the root down must allow it." + result.near_miss_note(),
                 attached_to=level,
             ), evidence=False)
 
@@ -331,7 +344,7 @@ class PolicyEngine:
         if not (isinstance(caller, Role) and caller.is_service_linked):
             self._org_layer(
                 "scp", self.org_levels(caller.account_id, "SERVICE_CONTROL_POLICY"), action, resource, context,
-                verdict, f"for {_short(caller.arn)}",
+                verdict, lambda: f"for {_short(caller.arn)}",
             )
 
     def _rcp(self, role: Role, action: str, context: RequestContext, verdict: "_Verdict") -> None:
@@ -339,7 +352,7 @@ class PolicyEngine:
             return  # rule 12: not for service-linked roles; RCPs gate STS, not IAM
         self._org_layer(
             "rcp", self.org_levels(role.account_id, "RESOURCE_CONTROL_POLICY"), action, role.arn, context,
-            verdict, f"on {role.arn}",
+            verdict, lambda: f"on {role.arn}",
         )
 
     def _trust(self, role: Role, action: str, context: RequestContext, caller: Caller, verdict: "_Verdict",
@@ -375,7 +388,7 @@ class PolicyEngine:
     # -- decisions ----------------------------------------------------------------
     def decide_assume(self, caller: Principal, role: Role, action: str = ASSUME_ROLE) -> Decision:
         """An IAM user, or a role's session (rule 13), calling sts:AssumeRole on ``role``."""
-        context = principal_context(self.snapshot, caller, role)
+        context = self._contexts.principal(caller, role)
         verdict = _Verdict()
         kind = "user" if isinstance(caller, User) else "role"
         boundary = self.boundary(caller)
@@ -399,7 +412,7 @@ class PolicyEngine:
 
     def decide_pass(self, caller: Principal, role: Role, service: str) -> Decision:
         """``caller`` passing ``role`` to ``service`` (rules 16, 17)."""
-        context = principal_context(self.snapshot, caller, role, passed_to_service=service)
+        context = self._contexts.principal(caller, role, passed_to_service=service)
         verdict = _Verdict()
         self._identity_side(caller, PASS_ROLE, role.arn, context, verdict, identity_needed=True, boundary_needed=True)
         if caller.account_id != role.account_id:
@@ -418,6 +431,14 @@ class PolicyEngine:
 
     def decide_service(self, service: str, role: Role) -> Decision:
         """A service principal assuming ``role`` (what makes a passed role usable)."""
+        key = (service, role.arn)
+        cached = self._service_cache.get(key)
+        if cached is None:
+            cached = self._decide_service(service, role)
+            self._service_cache[key] = cached
+        return cached
+
+    def _decide_service(self, service: str, role: Role) -> Decision:
         context = service_context(self.snapshot, service, role)
         verdict = _Verdict()
         self._trust(role, ASSUME_ROLE, context, Caller("service", service, None), verdict)

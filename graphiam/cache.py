@@ -1,0 +1,85 @@
+"""A cache of built access graphs, keyed by the snapshot's content and graphiam's own code.
+
+The second ``graphiam path`` on an unchanged snapshot loads the built graph
+instead of rebuilding it. The key hashes every snapshot file's bytes (in path
+order) together with graphiam's version and the bytes of its own modules, so
+an edited snapshot or an upgraded (or locally changed) graphiam never reads a
+stale graph. Entries are pickles written atomically; a corrupt or unreadable
+entry is ignored and rebuilt.
+
+Location: ``$GRAPHIAM_CACHE_DIR``, else ``$XDG_CACHE_HOME/graphiam``, else
+``~/.cache/graphiam``. ``--no-cache`` skips it; deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from .access import AccessGraph
+
+FORMAT = 1
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("GRAPHIAM_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "graphiam"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """graphiam's version and the bytes of its modules: a changed engine must not read old graphs."""
+    digest = hashlib.blake2b(f"{__version__}/{FORMAT}".encode(), digest_size=16)
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def snapshot_key(files: Iterable[Path]) -> str:
+    digest = hashlib.blake2b(code_fingerprint().encode(), digest_size=20)
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def load_cached(key: str) -> "AccessGraph | None":
+    path = cache_dir() / f"{key}.pickle"
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a truncated or foreign file: rebuild (and overwrite it)
+        return None
+
+
+def store(key: str, access: "AccessGraph") -> Path | None:
+    """Write the entry atomically; a cache that cannot be written is skipped, never an error."""
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{key}.", dir=folder)
+        with os.fdopen(descriptor, "wb") as handle:
+            pickle.dump(access, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        target = folder / f"{key}.pickle"
+        os.replace(temporary, target)
+        return target
+    except OSError:
+        return None
