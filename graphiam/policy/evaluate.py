@@ -18,11 +18,17 @@ the readings graphiam takes where the AWS documentation is ambiguous.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Sequence
 
 from ..model import AttachedPolicy, Condition, PolicyDocument, Principal, Role, Snapshot, Statement, User, account_of
-from .conditions import RequestContext, describe_condition, evaluate_condition, evaluate_conditions
+from .conditions import (
+    RequestContext,
+    describe_condition,
+    evaluate_condition,
+    evaluate_conditions,
+)
 from .context import ContextCache, external_context, federated_context, service_context
 from .decision import LAYER_NAMES, Blocker, Decision, Evidence, Layer, Outcome, Requirement
 from .matching import account_principal, action_matches, is_unique_id, resources_match_state
@@ -79,6 +85,8 @@ class LayerResult:
         """An unconditional Allow if there is one, else the one needing the fewest request-time keys."""
         if not self.allows:
             return None
+        if len(self.allows) == 1:
+            return self.allows[0]
         order = {kind: i for i, kind in enumerate(prefer)}
         return min(self.allows, key=lambda m: (order.get(m.grant, len(order)) if prefer else 0, len(m.pending)))
 
@@ -203,6 +211,19 @@ def evaluate_layer(
     return result
 
 
+_VARIABLE_NAME = re.compile(r"\$\{([^}]*)\}")
+
+
+def keys_read(statement: Statement) -> set[str]:
+    """The (lower-cased) request keys a statement's outcome can depend on, for a fixed action and resource."""
+    keys = {condition.key.lower() for condition in statement.conditions}
+    texts = [v for condition in statement.conditions for v in condition.values] + list(statement.resources or ())
+    for text in texts:
+        for name in _VARIABLE_NAME.findall(text):
+            keys.add(name.split(",", 1)[0].strip().lower())
+    return keys
+
+
 # -- the engine ------------------------------------------------------------------
 
 def _short(arn: str) -> str:
@@ -219,6 +240,10 @@ class PolicyEngine:
         self.snapshot = snapshot
         self._identity_cache: dict[str, tuple[tuple[AttachedPolicy, ...], tuple[str, ...]]] = {}
         self._service_cache: dict[tuple[str, str], Decision] = {}
+        self._levels_cache: dict[tuple[str, str], list[tuple[str, list[AttachedPolicy]]] | None] = {}
+        self._level_results: dict[tuple[str, str, str, str], LayerResult] = {}
+        self._read_keys: dict[tuple[str, int, str], tuple[str, ...]] = {}
+        self._clean_org: set[tuple[str, int, str, str]] = set()
         self._contexts = ContextCache(snapshot)
 
     # -- what applies to whom ----------------------------------------------------
@@ -257,6 +282,12 @@ class PolicyEngine:
         Rules 11 and 12: none for the management account, none outside the
         organization, none when the organization uses no policy of the type.
         """
+        key = (account_id, policy_type)
+        if key not in self._levels_cache:
+            self._levels_cache[key] = self._org_levels(account_id, policy_type)
+        return self._levels_cache[key]
+
+    def _org_levels(self, account_id: str, policy_type: str) -> list[tuple[str, list[AttachedPolicy]]] | None:
         org = self.snapshot.organization
         if org is None or account_id == org.management_account_id:
             return None
@@ -274,6 +305,24 @@ class PolicyEngine:
             ]
             levels.append((level, attached))
         return levels
+
+    def _keys_read(self, layer: str, levels: list[tuple[str, list[AttachedPolicy]]], action: str) -> tuple[str, ...]:
+        """Every condition key and policy variable the levels' statements for ``action`` look at."""
+        key = (layer, id(levels), action)
+        found = self._read_keys.get(key)
+        if found is None:
+            keys: set[str] = set()
+            for _, policies in levels:
+                for policy in policies:
+                    for statement in statements_for_action(policy.document, action) if policy.document else ():
+                        keys |= keys_read(statement)
+            found = tuple(sorted(keys))
+            self._read_keys[key] = found
+        return found
+
+    @staticmethod
+    def _signature(keys: tuple[str, ...], context: RequestContext) -> tuple:
+        return tuple((k, context.is_static(k), context.get(k)) for k in keys)
 
     def level_name(self, level: str) -> str:
         org = self.snapshot.organization
@@ -297,9 +346,21 @@ class PolicyEngine:
     ) -> None:
         if levels is None:
             return
+        # A level's verdict depends only on the request values its statements read (never on who asks
+        # otherwise), so it is remembered under those values: exact memoization, not an approximation.
+        signature = self._signature(self._keys_read(layer, levels, action), context)
+        clean_key = (layer, id(levels), action, resource, signature)
+        if clean_key in self._clean_org:  # every level allowed, unconditionally, for these values
+            return
+        before = (len(verdict.blockers), len(verdict.requirements))
         for level, policies in levels:
-            result = evaluate_layer(policies, action, resource, context)
-            verdict.add_denies(layer, result, action, resource, where=self.level_name(level))
+            key = (layer, level, action, resource, signature)
+            result = self._level_results.get(key)
+            if result is None:
+                result = evaluate_layer(policies, action, resource, context)
+                self._level_results[key] = result
+            if result.denies:
+                verdict.add_denies(layer, result, action, resource, where=self.level_name(level))
             verdict.require(layer, result.best_allow(), lambda: Blocker(
                 layer,
                 "implicit_deny",
@@ -307,6 +368,8 @@ class PolicyEngine:
                 f" {subject()}; every level from the root down must allow it." + result.near_miss_note(),
                 attached_to=level,
             ), evidence=False)
+        if (len(verdict.blockers), len(verdict.requirements)) == before:
+            self._clean_org.add(clean_key)
 
     def _identity_side(
         self, caller: Principal, action: str, resource: str, context: RequestContext, verdict: "_Verdict",
