@@ -89,6 +89,15 @@ class AccessGraph:
         self.engine = PolicyEngine(snapshot)
         self.graph: nx.MultiDiGraph = graph if graph is not None else GraphBuilder(snapshot, self.engine).build()
 
+    def __getstate__(self) -> dict:
+        # the engine holds only memo tables: leave them out of pickles (the graph cache) and start afresh
+        return {"snapshot": self.snapshot, "graph": self.graph}
+
+    def __setstate__(self, state: dict) -> None:
+        self.snapshot = state["snapshot"]
+        self.graph = state["graph"]
+        self.engine = PolicyEngine(self.snapshot)
+
     @property
     def warnings(self) -> tuple[str, ...]:
         return self.snapshot.warnings

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 import networkx as nx
 
 from .model import Principal, Role, Snapshot, account_of
-from .policy import ASSUME_ROLE, PASS_ROLE, Decision, PolicyEngine
+from .policy import ASSUME_ROLE, PASS_ROLE, Decision, Evidence, PolicyEngine, Requirement
 from .candidates import AllowIndex, ArnPatternIndex, narrowed_by_conditions
 from .policy.matching import account_principal, is_unique_id
 
@@ -63,14 +64,22 @@ class TrustFact:
                 "statement": self.statement}
 
 
+@lru_cache(maxsize=None)
+def _shared(value: Evidence | Requirement) -> dict:
+    return value.to_dict()
+
+
 def edge_attributes(edge_type: str, action: str, decision: Decision, service: str | None = None) -> dict:
+    """An edge's attributes. The evidence and condition dicts are shared by every edge they grant
+    (one trust statement grants many edges), which keeps the graph and its cache small: read them, never
+    mutate them."""
     return {
         "edge_type": edge_type,
         "action": action,
         "service": service,
         "conditional": decision.conditional,
-        "granted_by": [e.to_dict() for e in decision.granted_by],
-        "conditions": [r.to_dict() for r in decision.requirements],
+        "granted_by": [_shared(e) for e in decision.granted_by],
+        "conditions": [_shared(r) for r in decision.requirements],
         "depends_on": list(decision.depends_on),
     }
 

@@ -1,0 +1,155 @@
+"""Scale benchmark: build time, memory and query latency on synthetic organizations.
+
+    python benchmarks/scale.py                      # 10 100 250 500 1000 accounts
+    python benchmarks/scale.py --sizes 10 50 --pairs 100 --reference-at 50
+
+Each size runs in its own fresh Python process (so peak RSS and "cold" are
+real): it writes ``graphiam synth --accounts N --seed S`` into a temporary
+folder, loads and builds the graph with no cache, then times ``path`` and the
+explanation with a verified fix over random (principal, role) pairs. It also
+times one warm ``graphiam path`` run as a whole process (graph cache filled
+first). Results print as a Markdown table with the growth ratio between
+consecutive sizes; ``--json`` writes them too. Medians and the 99th percentile
+are used throughout: these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def measure_one(accounts: int, seed: int, pairs: int, reference: bool) -> dict:
+    """Runs inside a fresh process (see main)."""
+    sys.path.insert(0, str(ROOT))
+    from graphiam.access import AccessGraph
+    from graphiam.graph import build_reference_graph
+    from graphiam.query import find_path
+    from graphiam.snapshot import load_snapshot
+    from graphiam.synth import write_synthetic_org
+
+    with tempfile.TemporaryDirectory() as folder:
+        snapshot_dir = Path(folder) / "org"
+        write_synthetic_org(snapshot_dir, accounts, seed)
+        started = time.perf_counter()
+        snapshot = load_snapshot([snapshot_dir])
+        loaded = time.perf_counter()
+        access = AccessGraph(snapshot)
+        built = time.perf_counter()
+        rng = random.Random(seed)
+        principals = [p.arn for p in snapshot.all_principals()]
+        roles = [r.arn for r in snapshot.all_roles()]
+        path_ms, explain_ms, reachable = [], [], 0
+        for _ in range(pairs):
+            source, target = rng.choice(principals), rng.choice(roles)
+            t0 = time.perf_counter()
+            found = find_path(access.graph, source, target)  # the graph query alone
+            path_ms.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            result = access.path(source, target)  # path + direct decision + verified fix when unreachable
+            explain_ms.append((time.perf_counter() - t0) * 1000)
+            reachable += result.reachable
+        row = {
+            "accounts": accounts,
+            "principals": len(principals),
+            "roles": len(roles),
+            "edges": sum(1 for _, _, k in access.graph.edges(keys=True) if k != "member_of"),
+            "pairs_evaluated": access.graph.graph["pairs_evaluated"],
+            "load_s": round(loaded - started, 3),
+            "build_s": round(built - loaded, 3),
+            "cold_total_s": round(built - started, 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "path_ms_median": round(statistics.median(path_ms), 3),
+            "path_ms_p99": round(percentile(path_ms, 0.99), 3),
+            "explain_ms_median": round(statistics.median(explain_ms), 3),
+            "explain_ms_p99": round(percentile(explain_ms, 0.99), 3),
+            "reachable_pairs": reachable,
+        }
+        if reference:
+            t0 = time.perf_counter()
+            build_reference_graph(snapshot)
+            row["reference_build_s"] = round(time.perf_counter() - t0, 3)
+            row["speedup_vs_reference"] = round(row["reference_build_s"] / max(row["build_s"], 1e-9), 1)
+        row["warm_path_process_s"] = warm_process(snapshot_dir, principals[0], roles[-1])
+    return row
+
+
+def warm_process(snapshot_dir: Path, source: str, target: str) -> float:
+    """Seconds for a whole ``graphiam path`` process once the cache holds the graph (median of 3)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRAPHIAM_CACHE_DIR": str(snapshot_dir.parent / "cache")}
+    command = [sys.executable, "-m", "graphiam.cli", "path", source, target, "--data", str(snapshot_dir), "--json"]
+    subprocess.run(command, env=env, capture_output=True)  # fills the cache
+    runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run(command, env=env, capture_output=True)
+        runs.append(time.perf_counter() - t0)
+    return round(statistics.median(runs), 3)
+
+
+def table(rows: list[dict]) -> str:
+    columns = ["accounts", "principals", "roles", "edges", "load_s", "build_s", "cold_total_s", "growth",
+               "peak_rss_mb", "path_ms_median", "path_ms_p99", "explain_ms_median", "explain_ms_p99",
+               "warm_path_process_s"]
+    if any("speedup_vs_reference" in r for r in rows):
+        columns += ["reference_build_s", "speedup_vs_reference"]
+    previous = None
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        growth = ""
+        if previous is not None:
+            growth = f"{row['cold_total_s'] / max(previous['cold_total_s'], 1e-9):.2f}x for {row['accounts'] / previous['accounts']:.1f}x"
+        row = {**row, "growth": growth}
+        lines.append("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |")
+        previous = row
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 250, 500, 1000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pairs", type=int, default=200, help="random pairs for the query latencies")
+    parser.add_argument("--reference-at", type=int, nargs="*", default=[50],
+                        help="also time the naive reference builder at these sizes (small ones only)")
+    parser.add_argument("--json", metavar="FILE", help="write the rows as JSON too")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
+    args = parser.parse_args()
+    if args.one is not None:
+        print(json.dumps(measure_one(args.one, args.seed, args.pairs, args.one in args.reference_at)))
+        return 0
+    rows = []
+    for size in sorted(set(args.sizes) | set(args.reference_at or [])):
+        command = [sys.executable, __file__, "--one", str(size), "--seed", str(args.seed), "--pairs", str(args.pairs),
+                   "--reference-at", *map(str, args.reference_at or [])]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+            return 1
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"measured {size} accounts", file=sys.stderr)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, seed {args.seed}, {args.pairs} pairs per size")
+    print(table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
