@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import combinations
 
-from .model import AttachedPolicy, Principal, Role, Snapshot, User
+from .model import AttachedPolicy, Principal, Role, Snapshot
 from .policy import ASSUME_ROLE, PASS_ROLE, Decision, PolicyEngine
 from .snapshot import DocumentParser
 
@@ -105,6 +105,3 @@ def smallest_fix(snapshot: Snapshot, source: Principal, role: Role, service: str
                 return list(fix)
     return []
 
-
-def principal_label(principal: Principal) -> str:
-    return f"{'user' if isinstance(principal, User) else 'role'} {principal.arn}"

@@ -115,11 +115,6 @@ class RequestContext:
         values = self.get(key)
         return values[0] if values and len(values) == 1 else None
 
-    def with_values(self, extra: Mapping[str, Sequence[str]]) -> "RequestContext":
-        merged = dict(self._values)
-        merged.update({key.lower(): tuple(v) for key, v in extra.items()})
-        return RequestContext(merged, tuple(self._deferred))
-
 
 @dataclass(frozen=True)
 class ParsedOperator:

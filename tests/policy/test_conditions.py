@@ -19,7 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphiam.model import Condition
-from graphiam.policy.conditions import RequestContext, evaluate_condition, evaluate_conditions, parse_operator
+from graphiam.policy.conditions import (
+    REQUEST_TIME_KEYS,
+    RequestContext,
+    evaluate_condition,
+    evaluate_conditions,
+    parse_operator,
+)
 
 ACCOUNT = "123456789012"
 USER_ARN = f"arn:aws:iam::{ACCOUNT}:user/alice"
@@ -892,3 +898,10 @@ def test_rule4_property_key_case_never_changes_the_answer(key, data):
     value = BASE.get(key, ["x"])[0]
     assert ev("StringEquals", recased, value) is ev("StringEquals", key, value)
     assert ev("StringNotEquals", recased, "zzz") is ev("StringNotEquals", key, "zzz")
+
+
+@pytest.mark.parametrize("key", [k.replace("*", "owner") for k in REQUEST_TIME_KEYS if " " not in k])
+def test_rule18_every_documented_request_time_key_is_pending(key):
+    """The README's list of request-time keys is the engine's behaviour, key by key."""
+    context = RequestContext({"aws:PrincipalArn": ["arn:aws:iam::111111111111:user/a"]})
+    assert evaluate_condition(Condition("StringEquals", key, ("x",)), context) is None
