@@ -295,3 +295,23 @@ class GraphBuilder:
 def build_graph(snapshot: Snapshot, engine: PolicyEngine | None = None) -> nx.MultiDiGraph:
     """The access graph of ``snapshot``."""
     return GraphBuilder(snapshot, engine).build()
+
+
+class ReferenceGraphBuilder(GraphBuilder):
+    """Evaluates every principal x role pair, with no index: the yardstick for :class:`GraphBuilder`.
+
+    Small inputs only. The differential tests assert both builders give the
+    same edges, so an index can never drop (or invent) an edge.
+    """
+
+    def _candidates(self, role: Role, by_account: dict[str, list[Principal]]):
+        _, services, providers, external = super()._candidates(role, by_account)
+        everyone = {p.arn: p for principals in by_account.values() for p in principals}
+        return everyone, services, providers, external
+
+    def _pass_candidates(self, role: Role, same_account: list[Principal]) -> list[Principal]:
+        return [p for principals in self._by_account().values() for p in principals]
+
+
+def build_reference_graph(snapshot: Snapshot) -> nx.MultiDiGraph:
+    return ReferenceGraphBuilder(snapshot).build()
