@@ -1,7 +1,8 @@
 """A cache of built access graphs, keyed by the snapshot's content and graphiam's own code.
 
-The second ``graphiam path`` on an unchanged snapshot loads the built graph
-instead of rebuilding it. The key hashes every snapshot file's bytes (in path
+The second ``graphiam path`` on an unchanged snapshot does not rebuild: it
+answers from the entry's query index (:mod:`graphiam.cache_index`), reading only
+what the question touches; other commands load the whole built graph. The key hashes every snapshot file's bytes (in path
 order) together with graphiam's version and the bytes of its own modules, so
 an edited snapshot or an upgraded (or locally changed) graphiam never reads a
 stale graph. Entries are pickles written atomically; a corrupt or unreadable
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sqlite3
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -70,8 +72,16 @@ def load_cached(key: str) -> "AccessGraph | None":
         return None
 
 
+def index_file(key: str) -> Path:
+    """The entry's query index (see :mod:`graphiam.cache_index`)."""
+    return cache_dir() / f"{key}.sqlite"
+
+
 def store(key: str, access: "AccessGraph") -> Path | None:
-    """Write the entry atomically; a cache that cannot be written is skipped, never an error."""
+    """Write the entry (graph pickle, then its query index) atomically; a cache that cannot be written is
+    skipped, never an error."""
+    from .cache_index import write_index
+
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -80,6 +90,7 @@ def store(key: str, access: "AccessGraph") -> Path | None:
             pickle.dump(access, handle, protocol=pickle.HIGHEST_PROTOCOL)
         target = folder / f"{key}.pickle"
         os.replace(temporary, target)
+        write_index(index_file(key), access)
         return target
-    except OSError:
+    except (OSError, sqlite3.Error):
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -214,6 +215,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .synth import run_cli as _synth
         return _synth(args)
     try:
+        answered = _answer_from_index(args)
+        if answered is not None:
+            access, result = answered
+            _print_result(result, args.json)
+            for warning in access.warnings:
+                print(f"graphiam: warning: {warning}", file=sys.stderr)
+            return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
         engine = getattr(args, "engine", "local")
         if engine == "dask":
             try:
@@ -276,6 +284,37 @@ def _collect(args: argparse.Namespace) -> int:
             print(f"  account {outcome.account_id}{f' ({outcome.name})' if outcome.name else ''} failed via "
                   f"{outcome.via}: {outcome.error_code}: {outcome.error}")
     return EXIT_SOME_ACCOUNTS_FAILED if report.failed else EXIT_OK
+
+
+def _answer_from_index(args: argparse.Namespace) -> tuple[AccessGraph, PathResult] | None:
+    """A warm ``path`` or ``why``: answered from the cache's query index, without loading the whole graph."""
+    if args.command not in ("path", "why") or args.no_cache:
+        return None
+    from . import cache as graph_cache
+    from .cache_index import QueryIndex, partial_access
+    from .denied import parse_denied_message
+    from .snapshot import snapshot_files
+
+    index_path = graph_cache.index_file(graph_cache.snapshot_key(snapshot_files(args.data)))
+    if not index_path.is_file():
+        return None
+    try:
+        index = QueryIndex(index_path)
+    except sqlite3.Error:
+        return None  # unreadable: the normal load rebuilds it
+    try:
+        if args.command == "path":
+            access, source, target = partial_access(index, args.source, args.target)
+            return access, access.path(source, target, args.action, args.service)
+        if args.message == "-":
+            args.message = sys.stdin.read()
+        parsed = parse_denied_message(args.message)
+        access, _, _ = partial_access(index, parsed.caller, parsed.resource)
+        return access, access.why(args.message, args.service)
+    except sqlite3.Error:
+        return None
+    finally:
+        index.close()
 
 
 def _build_report(access: AccessGraph, report: dict, args: argparse.Namespace) -> int:

@@ -35,9 +35,20 @@ from .model import (
 )
 
 try:
-    from orjson import loads as _fast_loads
+    import orjson
 except ImportError:  # optional: pip install 'graphiam[fast]'
-    _fast_loads = None
+    orjson = None
+_fast_loads = orjson.loads if orjson is not None else None
+
+
+def _canonical(data: Any) -> bytes:
+    """Bytes that are equal exactly when two documents are (used to share one parsed document)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # e.g. integers beyond 64 bits: the standard encoder copes
+            pass
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 ACCOUNT_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 MANIFEST_KIND = "graphiam-collection-manifest"  # collection.json, written by graphiam collect
@@ -56,8 +67,7 @@ class DocumentParser:
 
     def parse(self, raw: Any, where: str) -> PolicyDocument:
         data = _decode_document(raw, where)
-        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
-        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        digest = hashlib.sha256(_canonical(data)).hexdigest()
         cached = self._by_digest.get(digest)
         if cached is None:
             cached = PolicyDocument(statements=_parse_statements(data, where), digest=digest, raw=data)

@@ -91,6 +91,10 @@ class RequestContext:
         context._deferred = frozenset(deferred)
         return context
 
+    def signature(self, lowered_keys: tuple[str, ...]) -> tuple:
+        """What this request says about ``lowered_keys``: enough to tell two requests apart for them."""
+        return tuple((k, k in self._deferred, self._values.get(k)) for k in lowered_keys)
+
     def lowered_values(self) -> dict[str, tuple[str, ...]]:
         return dict(self._values)
 

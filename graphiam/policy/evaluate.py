@@ -322,7 +322,9 @@ class PolicyEngine:
 
     @staticmethod
     def _signature(keys: tuple[str, ...], context: RequestContext) -> tuple:
-        return tuple((k, context.is_static(k), context.get(k)) for k in keys)
+        if not keys:
+            return ()
+        return context.signature(keys)
 
     def level_name(self, level: str) -> str:
         org = self.snapshot.organization

@@ -140,6 +140,10 @@ def resources_match_state(
     """
     unknown = []
     for pattern in patterns:
+        if "${" not in pattern:  # the common case: no variable to resolve
+            if pattern == "*" or wildcard_match(pattern, arn):
+                return True, ()
+            continue
         try:
             resolved = substitute_variables(pattern, lookup)
         except UnresolvedVariable as missing:

@@ -1,0 +1,158 @@
+"""The cache's query index: answer ``path`` and ``why`` without loading the whole graph.
+
+Next to each cached graph (a pickle, see :mod:`graphiam.cache`) the cache
+keeps an SQLite file with the graph's nodes and edges (indexed by source and
+target) and each account of the snapshot. A warm ``graphiam path`` then reads
+only what its question touches: the nodes reachable from SOURCE (breadth-first,
+one query per hop), the edges into TARGET, and the two accounts the direct
+request is decided on (plus the organization and the AWS managed policies).
+It answers with the same :class:`~graphiam.access.AccessGraph` code on that
+small graph and partial snapshot, so the answer is the one the full graph
+gives (the tests compare them).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import networkx as nx
+
+from .graph import CAN_ASSUME
+from .model import ManagedPolicy, Snapshot, account_of
+
+if TYPE_CHECKING:
+    from .access import AccessGraph
+
+_SCHEMA = """
+CREATE TABLE meta(k TEXT PRIMARY KEY, v BLOB);
+CREATE TABLE nodes(id TEXT PRIMARY KEY, kind TEXT, account TEXT, name TEXT, data BLOB);
+CREATE TABLE edges(source TEXT, target TEXT, key TEXT, data BLOB);
+CREATE TABLE accounts(id TEXT PRIMARY KEY, data BLOB);
+"""
+_INDEXES = """
+CREATE INDEX edges_source ON edges(source);
+CREATE INDEX edges_target ON edges(target);
+"""
+_CHUNK = 500
+
+
+def _blob(value: object) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def write_index(path: Path, access: "AccessGraph") -> None:
+    """Write the index atomically (a temporary file renamed into place)."""
+    snapshot, graph = access.snapshot, access.graph
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(descriptor)
+    try:
+        with sqlite3.connect(temporary) as db:
+            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+            aws_managed: dict[str, ManagedPolicy] = dict(snapshot.aws_managed_policies)
+            for account in snapshot.accounts.values():
+                aws_managed.update({a: p for a, p in account.policies.items() if a.startswith("arn:aws:iam::aws:")})
+            meta = {"organization": snapshot.organization, "warnings": snapshot.warnings, "aws_managed": aws_managed,
+                    "graph": dict(graph.graph)}
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, _blob(v)) for k, v in meta.items()])
+            db.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?)",
+                           ((n, d.get("kind"), d.get("account"), d.get("name"), _blob(d))
+                            for n, d in graph.nodes(data=True)))
+            db.executemany("INSERT INTO edges VALUES (?, ?, ?, ?)",
+                           ((u, v, k, _blob(d)) for u, v, k, d in graph.edges(keys=True, data=True)))
+            db.executemany("INSERT INTO accounts VALUES (?, ?)",
+                           ((a, _blob(account)) for a, account in snapshot.accounts.items()))
+            db.executescript(_INDEXES)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class _Nodes:
+    """What :func:`graphiam.names.resolve` needs of a graph, read from the index."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __contains__(self, node: object) -> bool:
+        return self.db.execute("SELECT 1 FROM nodes WHERE id = ?", (node,)).fetchone() is not None
+
+    def nodes(self, data: bool = True) -> Iterator[tuple[str, dict]]:
+        for node, kind, account, name in self.db.execute("SELECT id, kind, account, name FROM nodes"):
+            yield node, {"kind": kind, "account": account, "name": name}
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+class QueryIndex:
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _meta(self, key: str):
+        return pickle.loads(self.db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()[0])
+
+    def resolve(self, text: str) -> str:
+        from .names import resolve
+
+        return resolve(_Nodes(self.db), text)  # type: ignore[arg-type]
+
+    def subgraph(self, source: str, target: str) -> nx.MultiDiGraph:
+        """What a path question needs: everything ``source`` reaches by assuming roles, and the edges into ``target``."""
+        graph = nx.MultiDiGraph()
+        seen = {source}
+        frontier = [source]
+        while frontier:
+            following: list[str] = []
+            for chunk in _chunks(frontier):
+                marks = ",".join("?" * len(chunk))
+                rows = self.db.execute(
+                    f"SELECT source, target, key, data FROM edges WHERE key = ? AND source IN ({marks})",
+                    (CAN_ASSUME, *chunk))
+                for u, v, k, data in rows:
+                    graph.add_edge(u, v, key=k, **pickle.loads(data))
+                    if v not in seen:
+                        seen.add(v)
+                        following.append(v)
+            frontier = following
+        for u, v, k, data in self.db.execute("SELECT source, target, key, data FROM edges WHERE target = ?", (target,)):
+            graph.add_edge(u, v, key=k, **pickle.loads(data))
+        wanted = sorted(set(graph.nodes) | {source, target})
+        for chunk in _chunks(wanted):
+            marks = ",".join("?" * len(chunk))
+            for node, data in self.db.execute(f"SELECT id, data FROM nodes WHERE id IN ({marks})", chunk):
+                graph.add_node(node, **pickle.loads(data))
+        graph.graph.update(self._meta("graph"))
+        return graph
+
+    def snapshot_for(self, *arns: str) -> Snapshot:
+        """The accounts of ``arns`` (enough to decide their direct request), the organization, every AWS managed policy."""
+        accounts = {}
+        for account_id in {account_of(arn) for arn in arns} - {None}:
+            row = self.db.execute("SELECT data FROM accounts WHERE id = ?", (account_id,)).fetchone()
+            if row is not None:
+                accounts[account_id] = pickle.loads(row[0])
+        return Snapshot(accounts=accounts, organization=self._meta("organization"), warnings=self._meta("warnings"),
+                        aws_managed_policies=self._meta("aws_managed"))
+
+
+def partial_access(index: QueryIndex, source_text: str, target_text: str) -> tuple["AccessGraph", str, str]:
+    """An AccessGraph holding just what a path (or why) question on these two ends needs, and the two ends.
+
+    Names are resolved against the whole index (a name unique in the small
+    graph may not be unique in the snapshot); ask the returned graph by ARN.
+    """
+    from .access import AccessGraph
+
+    source, target = index.resolve(source_text), index.resolve(target_text)
+    return AccessGraph(index.snapshot_for(source, target), graph=index.subgraph(source, target)), source, target
