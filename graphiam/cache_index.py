@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 _SCHEMA = """
 CREATE TABLE meta(k TEXT PRIMARY KEY, v BLOB);
 CREATE TABLE nodes(id TEXT PRIMARY KEY, kind TEXT, account TEXT, name TEXT, data BLOB);
-CREATE TABLE edges(source TEXT, target TEXT, key TEXT, data BLOB);
+CREATE TABLE edges(source TEXT, target TEXT, key TEXT, attributes INTEGER);
+CREATE TABLE attributes(id INTEGER PRIMARY KEY, data BLOB);
 CREATE TABLE accounts(id TEXT PRIMARY KEY, data BLOB);
 """
 _INDEXES = """
@@ -43,6 +44,10 @@ _CHUNK = 500
 
 def _blob(value: object) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _value(blob: bytes):
+    return pickle.loads(blob)
 
 
 def write_index(path: Path, access: "AccessGraph") -> None:
@@ -62,8 +67,13 @@ def write_index(path: Path, access: "AccessGraph") -> None:
             db.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?)",
                            ((n, d.get("kind"), d.get("account"), d.get("name"), _blob(d))
                             for n, d in graph.nodes(data=True)))
-            db.executemany("INSERT INTO edges VALUES (?, ?, ?, ?)",
-                           ((u, v, k, _blob(d)) for u, v, k, d in graph.edges(keys=True, data=True)))
+            # many edges carry the same attributes (one trust statement grants many callers): store each once
+            distinct: dict[bytes, int] = {}
+            rows = []
+            for u, v, k, d in graph.edges(keys=True, data=True):
+                rows.append((u, v, k, distinct.setdefault(_blob(d), len(distinct))))
+            db.executemany("INSERT INTO attributes VALUES (?, ?)", ((i, b) for b, i in distinct.items()))
+            db.executemany("INSERT INTO edges VALUES (?, ?, ?, ?)", rows)
             db.executemany("INSERT INTO accounts VALUES (?, ?)",
                            ((a, _blob(account)) for a, account in snapshot.accounts.items()))
             db.executescript(_INDEXES)
@@ -100,7 +110,7 @@ class QueryIndex:
         self.db.close()
 
     def _meta(self, key: str):
-        return pickle.loads(self.db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()[0])
+        return _value(self.db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()[0])
 
     def resolve(self, text: str) -> str:
         from .names import resolve
@@ -117,21 +127,23 @@ class QueryIndex:
             for chunk in _chunks(frontier):
                 marks = ",".join("?" * len(chunk))
                 rows = self.db.execute(
-                    f"SELECT source, target, key, data FROM edges WHERE key = ? AND source IN ({marks})",
-                    (CAN_ASSUME, *chunk))
+                    "SELECT source, target, key, data FROM edges JOIN attributes ON attributes.id = edges.attributes "
+                    f"WHERE key = ? AND source IN ({marks})", (CAN_ASSUME, *chunk))
                 for u, v, k, data in rows:
-                    graph.add_edge(u, v, key=k, **pickle.loads(data))
+                    graph.add_edge(u, v, key=k, **_value(data))
                     if v not in seen:
                         seen.add(v)
                         following.append(v)
             frontier = following
-        for u, v, k, data in self.db.execute("SELECT source, target, key, data FROM edges WHERE target = ?", (target,)):
-            graph.add_edge(u, v, key=k, **pickle.loads(data))
+        for u, v, k, data in self.db.execute(
+                "SELECT source, target, key, data FROM edges JOIN attributes ON attributes.id = edges.attributes "
+                "WHERE target = ?", (target,)):
+            graph.add_edge(u, v, key=k, **_value(data))
         wanted = sorted(set(graph.nodes) | {source, target})
         for chunk in _chunks(wanted):
             marks = ",".join("?" * len(chunk))
             for node, data in self.db.execute(f"SELECT id, data FROM nodes WHERE id IN ({marks})", chunk):
-                graph.add_node(node, **pickle.loads(data))
+                graph.add_node(node, **_value(data))
         graph.graph.update(self._meta("graph"))
         return graph
 
@@ -141,7 +153,7 @@ class QueryIndex:
         for account_id in {account_of(arn) for arn in arns} - {None}:
             row = self.db.execute("SELECT data FROM accounts WHERE id = ?", (account_id,)).fetchone()
             if row is not None:
-                accounts[account_id] = pickle.loads(row[0])
+                accounts[account_id] = _value(row[0])
         return Snapshot(accounts=accounts, organization=self._meta("organization"), warnings=self._meta("warnings"),
                         aws_managed_policies=self._meta("aws_managed"))
 
