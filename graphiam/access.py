@@ -294,10 +294,14 @@ def load_with_report(paths, cache: bool = False, engine: str = "local",
 
         graph = build_graph_on_dask(snapshot, scheduler)
         access = AccessGraph(snapshot, graph)
+    elif engine == "processes":
+        from .dask_engine import build_graph_in_processes
+
+        access = AccessGraph(snapshot, build_graph_in_processes(snapshot, max(2, os.cpu_count() or 2)))
     elif engine == "local":
         access = AccessGraph(snapshot)
     else:
-        raise QueryError(f"engine {engine}: choose local or dask")
+        raise QueryError(f"engine {engine}: choose local, processes or dask")
     report["timings"].update({f"build_{k}": v for k, v in access.graph.graph.get("timings", {}).items()})
     if key is not None:
         from . import cache as graph_cache

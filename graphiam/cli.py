@@ -94,8 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     data(p)
 
     p = sub.add_parser("build", help="build (and cache) the access graph; print counts and per-phase timings")
-    p.add_argument("--engine", choices=["local", "dask"], default="local",
-                   help="dask: compute the edges on a Dask cluster (pip install 'graphiam[dask]')")
+    p.add_argument("--engine", choices=["local", "processes", "dask"], default="local",
+                   help="processes: partitions on this machine's cores (POSIX); "
+                        "dask: on a Dask cluster (pip install 'graphiam[dask]')")
     p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing cluster (default: a local one)")
     common(p)
 

@@ -109,7 +109,7 @@ class GraphBuilder:
         """
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        self._add_nodes()
+        self.add_nodes()
         timings["nodes"] = time.perf_counter() - started
         started = time.perf_counter()
         by_account = self._by_account()
@@ -130,7 +130,7 @@ class GraphBuilder:
         self.graph.graph["timings"] = timings
         return self.graph
 
-    def _add_nodes(self) -> None:
+    def add_nodes(self) -> None:
         org = self.snapshot.organization
         for account_id, account in sorted(self.snapshot.accounts.items()):
             name = org.names.get(account_id, account_id) if org else account_id

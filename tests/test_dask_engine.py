@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 pytest.importorskip("dask.distributed", reason="the dask extra is not installed (pip install 'graphiam[dask]')")
 
-from graphiam.dask_engine import build_graph_on_dask, partition_edges
+from graphiam.dask_engine import build_graph_in_processes, build_graph_on_dask, partition_edges
 from graphiam.graph import build_graph
 from graphiam.snapshot import load_snapshot
 from strategies import organizations
@@ -48,3 +48,8 @@ def test_dask_local_cluster_builds_the_identical_graph_of_the_sample():
 @given(organizations())
 def test_dask_local_cluster_builds_the_identical_graph_of_random_orgs(org):
     assert_same_build(org.snapshot())
+
+
+def test_forked_processes_build_the_identical_graph():
+    snapshot = load_snapshot([SAMPLE])
+    assert everything(build_graph_in_processes(snapshot, 2)) == everything(build_graph(snapshot))
