@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 import networkx as nx
@@ -176,7 +176,7 @@ class AccessGraph:
             result = self.path(parsed.caller, parsed.resource, PASS_ROLE, service)
         else:
             raise QueryError(f"the message is about {action}; graphiam explains sts:AssumeRole and iam:PassRole")
-        return PathResult(**{**result.__dict__, "reported": parsed})
+        return replace(result, reported=parsed)
 
     def _only_service(self, role_arn: str) -> str:
         services = sorted(u for u, _, k in self.graph.in_edges(role_arn, keys=True)
@@ -265,8 +265,11 @@ def load(*paths: str | os.PathLike[str], cache: bool = False, engine: str = "loc
 
 
 def load_with_report(paths, cache: bool = False, engine: str = "local",
-                     scheduler: str | None = None) -> tuple[AccessGraph, dict]:
-    """:func:`load`, plus what it did: whether the cache answered, and seconds per phase."""
+                     scheduler: str | None = None, key: str | None = None) -> tuple[AccessGraph, dict]:
+    """:func:`load`, plus what it did: whether the cache answered, and seconds per phase.
+
+    ``key`` is the cache key of ``paths`` when the caller has already computed it.
+    """
     import time
 
     from .snapshot import snapshot_files, snapshot_from_files
@@ -274,12 +277,14 @@ def load_with_report(paths, cache: bool = False, engine: str = "local",
     report: dict = {"cache": "off", "timings": {}}
     started = time.perf_counter()
     files = snapshot_files(paths)
-    key = None
-    if cache:
+    if not cache:
+        key = None
+    else:
         from . import cache as graph_cache
 
-        key = graph_cache.snapshot_key(files)
-        report["timings"]["hash"] = time.perf_counter() - started
+        if key is None:
+            key = graph_cache.snapshot_key(files)
+            report["timings"]["hash"] = time.perf_counter() - started
         cached = graph_cache.load_cached(key)
         if cached is not None:
             report["cache"] = "hit"

@@ -14,6 +14,7 @@ import argparse
 import json
 import sqlite3
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -216,7 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .synth import run_cli as _synth
         return _synth(args)
     try:
-        answered = _answer_from_index(args)
+        hashing = time.perf_counter()
+        key = _cache_key(args)
+        hashed = time.perf_counter() - hashing
+        answered = _answer_from_index(args, key) if key is not None else None
         if answered is not None:
             access, result = answered
             _print_result(result, args.json)
@@ -230,8 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ImportError as error:
                 raise QueryError(f"--engine dask needs dask.distributed ({error}); "
                                  "install it with: pip install 'graphiam[dask]'") from None
-        access, report = load_with_report(args.data, cache=not args.no_cache, engine=engine,
+        access, report = load_with_report(args.data, cache=not args.no_cache, engine=engine, key=key,
                                           scheduler=getattr(args, "scheduler", None))
+        if key is not None:
+            report["timings"] = {"hash": hashed, **report["timings"]}
         code = _build_report(access, report, args) if args.command == "build" else _run(access, args)
     except (SnapshotError, UnknownPrincipalError, QueryError, DeniedMessageError, CheckFileError) as error:
         print(f"graphiam: error: {error}", file=sys.stderr)
@@ -287,16 +293,25 @@ def _collect(args: argparse.Namespace) -> int:
     return EXIT_SOME_ACCOUNTS_FAILED if report.failed else EXIT_OK
 
 
-def _answer_from_index(args: argparse.Namespace) -> tuple[AccessGraph, PathResult] | None:
+def _cache_key(args: argparse.Namespace) -> str | None:
+    """The snapshot's cache key, hashed once per run (``None`` with --no-cache)."""
+    if args.no_cache:
+        return None
+    from . import cache as graph_cache
+    from .snapshot import snapshot_files
+
+    return graph_cache.snapshot_key(snapshot_files(args.data))
+
+
+def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph, PathResult] | None:
     """A warm ``path`` or ``why``: answered from the cache's query index, without loading the whole graph."""
-    if args.command not in ("path", "why") or args.no_cache:
+    if args.command not in ("path", "why"):
         return None
     from . import cache as graph_cache
     from .cache_index import QueryIndex, partial_access
     from .denied import parse_denied_message
-    from .snapshot import snapshot_files
 
-    index_path = graph_cache.index_file(graph_cache.snapshot_key(snapshot_files(args.data)))
+    index_path = graph_cache.index_file(key)
     if not index_path.is_file():
         return None
     try:

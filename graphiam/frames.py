@@ -168,18 +168,17 @@ def _trusted(role: Role) -> dict[str, str]:
         if statement.not_principal:  # "everyone but ...": what the graph builder takes as "*"
             principals.add("*")
             continue
-        for principal_type, values in statement.principals or ():
-            for value in values:
-                if principal_type == "Service":
-                    services.add(value)
-                elif principal_type == "Federated":
-                    providers.add(value)
-                elif principal_type == "AWS":
-                    account = account_principal(value)
-                    if account is not None:
-                        accounts.add(account)
-                    else:
-                        principals.add(value)
+        for principal_type, value in statement.named_principals():
+            if principal_type == "Service":
+                services.add(value)
+            elif principal_type == "Federated":
+                providers.add(value)
+            elif principal_type == "AWS":
+                account = account_principal(value)
+                if account is not None:
+                    accounts.add(account)
+                else:
+                    principals.add(value)
     return {
         "trusted_services": _joined(services),
         "trusted_accounts": _joined(accounts),

@@ -180,27 +180,26 @@ class GraphBuilder:
                 for account_id in by_account:  # everyone not listed: treat as "*"
                     add_account(account_id, same_account_free=True)
                 continue
-            for principal_type, values in statement.principals or ():
-                for value in values:
-                    if principal_type == "Service":
-                        services.add(value)
-                    elif principal_type == "Federated":
-                        providers.add(value)
-                    elif principal_type != "AWS":
-                        continue
-                    elif value == "*":
-                        self._everyone(role, statement, by_account, add, add_account)
-                    elif is_unique_id(value):
-                        self.facts.append(TrustFact(role.arn, value, "dangling", statement.sid, statement.index + 1))
-                    elif (account := account_principal(value)) is not None:
-                        if account in self.snapshot.accounts:
-                            add_account(account, same_account_free=False)
-                        else:
-                            external.add(account_node(account))
-                            self.facts.append(TrustFact(role.arn, value, "external_account", statement.sid,
-                                                        statement.index + 1))
+            for principal_type, value in statement.named_principals():
+                if principal_type == "Service":
+                    services.add(value)
+                elif principal_type == "Federated":
+                    providers.add(value)
+                elif principal_type != "AWS":
+                    continue
+                elif value == "*":
+                    self._everyone(role, statement, by_account, add, add_account)
+                elif is_unique_id(value):
+                    self.facts.append(TrustFact(role.arn, value, "dangling", statement.sid, statement.index + 1))
+                elif (account := account_principal(value)) is not None:
+                    if account in self.snapshot.accounts:
+                        add_account(account, same_account_free=False)
                     else:
-                        self._named(role, value, statement, principals, external)
+                        external.add(account_node(account))
+                        self.facts.append(TrustFact(role.arn, value, "external_account", statement.sid,
+                                                    statement.index + 1))
+                else:
+                    self._named(role, value, statement, principals, external)
         return principals, services, providers, external
 
     def _everyone(self, role, statement, by_account, add, add_account) -> None:

@@ -7,7 +7,7 @@ engine (:mod:`graphiam.policy`) is the only place that gives it meaning.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal, Mapping
+from typing import Iterator, Literal, Mapping
 
 Effect = Literal["Allow", "Deny"]
 
@@ -48,12 +48,11 @@ class Statement:
     sid: str | None = None
     index: int = 0  # position in its document, to name statements without a Sid
 
-    def principal_values(self, principal_type: str) -> tuple[str, ...]:
-        """The values listed for one principal type ("AWS", "Service", "Federated")."""
-        for listed_type, values in self.principals or ():
-            if listed_type == principal_type:
-                return values
-        return ()
+    def named_principals(self) -> Iterator[tuple[str, str]]:
+        """Each (principal type, value) the Principal or NotPrincipal element lists, in order."""
+        for principal_type, values in self.principals or ():
+            for value in values:
+                yield principal_type, value
 
     @property
     def label(self) -> str:

@@ -40,9 +40,9 @@ def resolve(graph: nx.MultiDiGraph, text: str) -> str:
     if short:
         account_id, rest = short.groups()
         kind, _, name = rest.partition("/")
-        for candidate in (f"arn:aws:iam::{account_id}:{rest}",):
-            if candidate in graph:
-                return candidate
+        candidate = f"arn:aws:iam::{account_id}:{rest}"
+        if candidate in graph:
+            return candidate
         return _by_name(graph, name.rsplit("/", 1)[-1], text, kinds=(kind,), account_id=account_id)
     if re.fullmatch(r"\d{12}", text) and f"arn:aws:iam::{text}:root" in graph:
         return f"arn:aws:iam::{text}:root"

@@ -125,18 +125,17 @@ def _match_aws_value(value: str, caller: Caller) -> tuple[GrantKind, tuple[Condi
 def match_principal(statement: Statement, caller: Caller) -> tuple[GrantKind, tuple[Condition, ...]] | None:
     """How the statement's Principal element names the caller, or ``None`` if it does not."""
     matches: list[tuple[GrantKind, tuple[Condition, ...]]] = []
-    for principal_type, values in statement.principals or ():
-        for value in values:
-            if principal_type == "AWS":
-                found = _match_aws_value(value, caller)
-            elif principal_type == "Service" and caller.kind == "service":
-                found = ("exact", ()) if value == caller.arn or value == "*" else None
-            elif principal_type == "Federated" and caller.kind == "federated":
-                found = ("exact", ()) if value == caller.arn else None
-            else:
-                found = None
-            if found is not None:
-                matches.append(found)
+    for principal_type, value in statement.named_principals():
+        if principal_type == "AWS":
+            found = _match_aws_value(value, caller)
+        elif principal_type == "Service" and caller.kind == "service":
+            found = ("exact", ()) if value == caller.arn or value == "*" else None
+        elif principal_type == "Federated" and caller.kind == "federated":
+            found = ("exact", ()) if value == caller.arn else None
+        else:
+            found = None
+        if found is not None:
+            matches.append(found)
     if statement.not_principal:
         if matches:
             return None
@@ -444,8 +443,7 @@ class PolicyEngine:
                 continue
             if action_matches(statement.actions, action) == statement.not_action:
                 continue
-            for _, values in statement.principals or ():
-                named.extend(values)
+            named.extend(value for _, value in statement.named_principals())
         if not named:
             return f" (no statement allows {action})"
         return "; it trusts " + ", ".join(sorted(set(named)))
