@@ -9,7 +9,8 @@ from builders import deny
 from graphiam.access import AccessGraph
 from graphiam.explain import apply_fix
 from graphiam.graph import build_graph, build_reference_graph
-from strategies import organizations
+from graphiam.policy import PolicyEngine
+from strategies import SERVICES, organizations
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -21,11 +22,31 @@ def edge_set(graph) -> set:
     }
 
 
+def full_edges(graph) -> dict:
+    """Every edge with all its attributes (evidence, conditions, depends_on), comparable."""
+    return {(u, v, k): repr(sorted(d.items())) for u, v, k, d in graph.edges(keys=True, data=True)}
+
+
 @SETTINGS
 @given(organizations())
 def test_indexed_builder_gives_exactly_the_reference_edges(org):
     snapshot = org.snapshot()
-    assert edge_set(build_graph(snapshot)) == edge_set(build_reference_graph(snapshot))
+    assert full_edges(build_graph(snapshot)) == full_edges(build_reference_graph(snapshot))
+
+
+@SETTINGS
+@given(organizations())
+def test_the_memoizing_engine_decides_every_pair_like_a_fresh_one(org):
+    """Every decision, denied ones and their messages included, is the same with and without the memos."""
+    snapshot = org.snapshot()
+    memoized, fresh = PolicyEngine(snapshot), PolicyEngine(snapshot, memoize=False)
+    principals = list(snapshot.all_principals())
+    for _ in range(2):  # the second round answers from the memos
+        for role in snapshot.all_roles():
+            for caller in principals:
+                assert memoized.decide_assume(caller, role) == fresh.decide_assume(caller, role)
+                for service in SERVICES:
+                    assert memoized.decide_pass(caller, role, service) == fresh.decide_pass(caller, role, service)
 
 
 def _assume_pairs(access: AccessGraph) -> set[tuple[str, str]]:

@@ -31,7 +31,7 @@ from .conditions import (
 )
 from .context import ContextCache, external_context, federated_context, service_context
 from .decision import LAYER_NAMES, Blocker, Decision, Evidence, Layer, Outcome, Requirement
-from .matching import account_principal, action_matches, is_unique_id, resources_match_state
+from .matching import account_principal, action_matches, is_unique_id, resources_match_state, wildcard_match
 
 ASSUME_ROLE = "sts:AssumeRole"
 PASS_ROLE = "iam:PassRole"
@@ -57,9 +57,16 @@ class StatementMatch:
     statement: Statement
     pending: tuple[Condition, ...] = ()
     grant: GrantKind | None = None  # for trust statements: how the Principal named the caller
+    # one Evidence per layer, made once: a remembered match grants many edges
+    _evidence: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def evidence(self, layer: Layer) -> Evidence:
-        return Evidence(layer, self.policy.ref, self.statement.sid, self.statement.index + 1, self.policy.attached_to)
+        found = self._evidence.get(layer)
+        if found is None:
+            found = Evidence(layer, self.policy.ref, self.statement.sid, self.statement.index + 1,
+                             self.policy.attached_to)
+            self._evidence[layer] = found
+        return found
 
     def requirement(self, layer: Layer, must_hold: bool) -> Requirement:
         return Requirement(self.pending, must_hold, layer, self.policy.ref, self.statement.sid,
@@ -223,6 +230,57 @@ def keys_read(statement: Statement) -> set[str]:
     return keys
 
 
+@dataclass(frozen=True)
+class LayerView:
+    """What a layer's policies can depend on for one action: the facts that make memoizing it exact.
+
+    ``evaluate_layer`` reads the resource only through Resource elements, the
+    request only through the keys in ``keys``, and (for resource-based
+    policies) the caller only through :func:`match_principal`. So two requests
+    that agree on those give the same :class:`LayerResult`.
+    """
+
+    empty: bool  # no statement covers the action: the layer neither allows nor denies
+    resource_dependent: bool  # some statement's Resource is not "*": the resource ARN matters
+    keys: tuple[str, ...]  # lower-cased request keys the statements read
+    names: frozenset[str] = frozenset()  # every principal value the statements list
+    sessions: bool = False  # some value names a role session (assumed-role/...)
+    # the Resource lists that are not "*", when none holds a ${variable}: which of them match the
+    # resource is then all the layer can tell of it
+    resource_lists: tuple[tuple[str, ...], ...] | None = None
+
+    def resource_key(self, resource: str | None) -> object:
+        """What the layer's outcome can depend on of ``resource`` (``None`` when nothing)."""
+        if not self.resource_dependent or resource is None:
+            return None
+        if self.resource_lists is None:
+            return resource
+        return tuple([any(p == "*" or wildcard_match(p, resource) for p in patterns)
+                      for patterns in self.resource_lists])
+
+
+def layer_view(policies: Sequence[AttachedPolicy], action: str) -> LayerView:
+    statements = [s for p in policies if p.document is not None for s in statements_for_action(p.document, action)]
+    keys: set[str] = set()
+    names: set[str] = set()
+    lists = [s.resources for s in statements if s.resources is not None and "*" not in s.resources]
+    for statement in statements:
+        keys |= keys_read(statement)
+        names.update(value for _, value in statement.named_principals())
+    static = not any("${" in pattern for patterns in lists for pattern in patterns)
+    return LayerView(not statements, bool(lists), tuple(sorted(keys)), frozenset(names),
+                     any(":assumed-role/" in name for name in names), tuple(lists) if static else None)
+
+
+def caller_key(view: LayerView, caller: Caller, caller_has_boundary: bool) -> tuple:
+    """What :func:`match_principal` (and rule 10's NotPrincipal) can see of ``caller`` for the view's statements."""
+    named = caller.arn in view.names or view.sessions
+    return caller.kind, caller.account_id, caller.arn if named else None, caller_has_boundary
+
+
+_EMPTY = LayerResult()  # shared by every layer with no statement for the action: never mutate it
+
+
 # -- the engine ------------------------------------------------------------------
 
 def _short(arn: str) -> str:
@@ -235,14 +293,20 @@ def _short(arn: str) -> str:
 class PolicyEngine:
     """Decisions for one snapshot. Cheap to build; build a new one for an edited snapshot."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, memoize: bool = True) -> None:
+        """``memoize=False`` evaluates every layer of every request from scratch (the reference builder's
+        engine, which the differential tests compare the memoized one against)."""
         self.snapshot = snapshot
+        self.memoize = memoize
+        self._views: dict[tuple[str, str], LayerView] = {}
+        self._layers: dict[tuple, LayerResult] = {}
         self._identity_cache: dict[str, tuple[tuple[AttachedPolicy, ...], tuple[str, ...]]] = {}
         self._service_cache: dict[tuple[str, str], Decision] = {}
         self._levels_cache: dict[tuple[str, str], list[tuple[str, list[AttachedPolicy]]] | None] = {}
-        self._level_results: dict[tuple[str, str, str, str], LayerResult] = {}
-        self._read_keys: dict[tuple[str, int, str], tuple[str, ...]] = {}
-        self._clean_org: set[tuple[str, int, str, str]] = set()
+        self._clean_org: set[tuple] = set()
+        self._boundaries: dict[str, AttachedPolicy] = {}
+        self._trust_policies: dict[str, AttachedPolicy] = {}
+        self._callers: dict[str, Caller] = {}
         self._contexts = ContextCache(snapshot)
 
     # -- what applies to whom ----------------------------------------------------
@@ -273,7 +337,26 @@ class PolicyEngine:
     def boundary(self, principal: Principal) -> AttachedPolicy | None:
         if not principal.permissions_boundary_arn:
             return None
-        return self._managed(principal.permissions_boundary_arn, principal.arn, "boundary")
+        found = self._boundaries.get(principal.arn)
+        if found is None:
+            found = self._managed(principal.permissions_boundary_arn, principal.arn, "boundary")
+            self._boundaries[principal.arn] = found
+        return found
+
+    def _caller(self, principal: Principal) -> Caller:
+        found = self._callers.get(principal.arn)
+        if found is None:
+            kind = "user" if isinstance(principal, User) else "role"
+            found = Caller(kind, principal.arn, principal.account_id, principal)
+            self._callers[principal.arn] = found
+        return found
+
+    def trust_policy(self, role: Role) -> AttachedPolicy:
+        found = self._trust_policies.get(role.arn)
+        if found is None:
+            found = AttachedPolicy(role.arn, "trust", role.trust_policy, None, role.arn)
+            self._trust_policies[role.arn] = found
+        return found
 
     def org_levels(self, account_id: str, policy_type: str) -> list[tuple[str, list[AttachedPolicy]]] | None:
         """SCPs or RCPs per level, root first; ``None`` when that policy type does not apply here.
@@ -305,25 +388,50 @@ class PolicyEngine:
             levels.append((level, attached))
         return levels
 
-    def _keys_read(self, layer: str, levels: list[tuple[str, list[AttachedPolicy]]], action: str) -> tuple[str, ...]:
-        """Every condition key and policy variable the levels' statements for ``action`` look at."""
-        key = (layer, id(levels), action)
-        found = self._read_keys.get(key)
-        if found is None:
-            keys: set[str] = set()
-            for _, policies in levels:
-                for policy in policies:
-                    for statement in statements_for_action(policy.document, action) if policy.document else ():
-                        keys |= keys_read(statement)
-            found = tuple(sorted(keys))
-            self._read_keys[key] = found
-        return found
+    def _view(self, scope: tuple, policies: Sequence[AttachedPolicy], action: str) -> LayerView:
+        key = (scope, action)
+        view = self._views.get(key)
+        if view is None:
+            view = layer_view(policies, action)
+            self._views[key] = view
+        return view
 
-    @staticmethod
-    def _signature(keys: tuple[str, ...], context: RequestContext) -> tuple:
-        if not keys:
-            return ()
-        return context.signature(keys)
+    def _layer(
+        self,
+        scope: tuple,
+        policies: Sequence[AttachedPolicy],
+        action: str,
+        resource: str | None,
+        context: RequestContext,
+        caller: Caller | None = None,
+        caller_has_boundary: bool = False,
+        per_resource: bool = False,
+    ) -> LayerResult:
+        """:func:`evaluate_layer`, remembered under exactly what its :class:`LayerView` says it reads.
+
+        ``scope`` names ``policies`` uniquely within this engine (the same
+        policies attached to someone else are another scope: evidence names
+        what they are attached to). A layer whose Resource elements name
+        specific ARNs is remembered under which of them match the resource;
+        if they hold ``${variables}``, only per resource and only with
+        ``per_resource`` (organization levels, which every role of an account
+        shares), else it is evaluated afresh.
+        """
+        if not self.memoize:
+            return evaluate_layer(policies, action, resource, context, caller, caller_has_boundary)
+        view = self._views.get((scope, action)) or self._view(scope, policies, action)
+        if view.empty:
+            return _EMPTY
+        if view.resource_dependent and view.resource_lists is None and not per_resource:
+            return evaluate_layer(policies, action, resource, context, caller, caller_has_boundary)
+        key = (scope, action, view.resource_key(resource),
+               caller_key(view, caller, caller_has_boundary) if caller is not None else None,
+               context.signature(view.keys) if view.keys else ())
+        result = self._layers.get(key)
+        if result is None:
+            result = evaluate_layer(policies, action, resource, context, caller, caller_has_boundary)
+            self._layers[key] = result
+        return result
 
     def level_name(self, level: str) -> str:
         org = self.snapshot.organization
@@ -349,17 +457,18 @@ class PolicyEngine:
             return
         # A level's verdict depends only on the request values its statements read (never on who asks
         # otherwise), so it is remembered under those values: exact memoization, not an approximation.
-        signature = self._signature(self._keys_read(layer, levels, action), context)
-        clean_key = (layer, id(levels), action, resource, signature)
-        if clean_key in self._clean_org:  # every level allowed, unconditionally, for these values
-            return
+        clean_key = None
+        if self.memoize:
+            scope = (layer, "path", id(levels))
+            path = self._views.get((scope, action)) or self._view(
+                scope, [p for _, policies in levels for p in policies], action)
+            clean_key = (layer, id(levels), action, path.resource_key(resource),
+                         context.signature(path.keys) if path.keys else ())
+            if clean_key in self._clean_org:  # every level allowed, unconditionally, for these values
+                return
         before = (len(verdict.blockers), len(verdict.requirements))
         for level, policies in levels:
-            key = (layer, level, action, resource, signature)
-            result = self._level_results.get(key)
-            if result is None:
-                result = evaluate_layer(policies, action, resource, context)
-                self._level_results[key] = result
+            result = self._layer((layer, level), policies, action, resource, context, per_resource=True)
             if result.denies:
                 verdict.add_denies(layer, result, action, resource, where=self.level_name(level))
             verdict.require(layer, result.best_allow(), lambda: Blocker(
@@ -369,7 +478,7 @@ class PolicyEngine:
                 f" {subject()}; every level from the root down must allow it." + result.near_miss_note(),
                 attached_to=level,
             ), evidence=False)
-        if (len(verdict.blockers), len(verdict.requirements)) == before:
+        if clean_key is not None and (len(verdict.blockers), len(verdict.requirements)) == before:
             self._clean_org.add(clean_key)
 
     def _identity_side(
@@ -378,9 +487,11 @@ class PolicyEngine:
     ) -> None:
         """Identity policies, boundary and SCPs of the caller. Explicit denies count whether needed or not."""
         policies, missing = self.identity_policies(caller)
-        verdict.depends_on.extend(missing)
-        identity = evaluate_layer(policies, action, resource, context)
-        verdict.add_denies("identity", identity, action, resource)
+        if missing:
+            verdict.depends_on.extend(missing)
+        identity = self._layer(("identity", caller.arn), policies, action, resource, context)
+        if identity.denies:
+            verdict.add_denies("identity", identity, action, resource)
         if identity_needed:
             verdict.require("identity", identity.best_allow(), lambda: Blocker(
                 "identity",
@@ -394,8 +505,9 @@ class PolicyEngine:
         if boundary is not None:
             if boundary.document is None and boundary.arn:
                 verdict.depends_on.append(boundary.arn)
-            bound = evaluate_layer([boundary], action, resource, context)
-            verdict.add_denies("permissions_boundary", bound, action, resource)
+            bound = self._layer(("boundary", caller.arn), [boundary], action, resource, context)
+            if bound.denies:
+                verdict.add_denies("permissions_boundary", bound, action, resource)
             if boundary_needed:
                 verdict.require("permissions_boundary", bound.best_allow(), lambda: Blocker(
                     "permissions_boundary",
@@ -421,9 +533,10 @@ class PolicyEngine:
 
     def _trust(self, role: Role, action: str, context: RequestContext, caller: Caller, verdict: "_Verdict",
                caller_has_boundary: bool = False) -> StatementMatch | None:
-        trust_policy = AttachedPolicy(role.arn, "trust", role.trust_policy, None, role.arn)
-        trust = evaluate_layer([trust_policy], action, None, context, caller, caller_has_boundary)
-        verdict.add_denies("trust", trust, action, role.arn)
+        trust_policy = self.trust_policy(role)
+        trust = self._layer(("trust", role.arn), [trust_policy], action, None, context, caller, caller_has_boundary)
+        if trust.denies:
+            verdict.add_denies("trust", trust, action, role.arn)
         allow = trust.best_allow(prefer=("exact", "wildcard", "account"))
         verdict.require("trust", allow, lambda: Blocker(
             "trust",
@@ -453,9 +566,8 @@ class PolicyEngine:
         """An IAM user, or a role's session (rule 13), calling sts:AssumeRole on ``role``."""
         context = self._contexts.principal(caller, role)
         verdict = _Verdict()
-        kind = "user" if isinstance(caller, User) else "role"
         boundary = self.boundary(caller)
-        trust = self._trust(role, action, context, Caller(kind, caller.arn, caller.account_id, caller), verdict,
+        trust = self._trust(role, action, context, self._caller(caller), verdict,
                             caller_has_boundary=boundary is not None)
         same_account = caller.account_id == role.account_id
         if trust is None:
@@ -536,14 +648,16 @@ class PolicyEngine:
         return decision
 
 
-@dataclass
 class _Verdict:
     """Accumulates one request's evaluation; :meth:`decision` freezes it."""
 
-    granted_by: list[Evidence] = field(default_factory=list)
-    blockers: list[Blocker] = field(default_factory=list)
-    requirements: list[Requirement] = field(default_factory=list)
-    depends_on: list[str] = field(default_factory=list)
+    __slots__ = ("granted_by", "blockers", "requirements", "depends_on")
+
+    def __init__(self) -> None:
+        self.granted_by: list[Evidence] = []
+        self.blockers: list[Blocker] = []
+        self.requirements: list[Requirement] = []
+        self.depends_on: list[str] = []
 
     def require(self, layer: Layer, allow: StatementMatch | None, blocker: Callable[[], Blocker],
                 evidence: bool = True) -> None:
@@ -586,9 +700,9 @@ class _Verdict:
         self.depends_on.extend(other.depends_on)
 
     def decision(self) -> Decision:
-        depends = tuple(dict.fromkeys(self.depends_on))
+        depends = tuple(dict.fromkeys(self.depends_on)) if self.depends_on else ()
         if self.blockers:
             return Decision(Outcome.DENIED, (), tuple(self.blockers), (), depends)
-        requirements = tuple(dict.fromkeys(self.requirements))
-        outcome = Outcome.CONDITIONAL if requirements else Outcome.ALLOWED
-        return Decision(outcome, tuple(self.granted_by), (), requirements, depends)
+        if not self.requirements:
+            return Decision(Outcome.ALLOWED, tuple(self.granted_by), (), (), depends)
+        return Decision(Outcome.CONDITIONAL, tuple(self.granted_by), (), tuple(dict.fromkeys(self.requirements)), depends)
