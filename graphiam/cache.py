@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from . import __version__
+from .gcpause import paused_gc
 
 if TYPE_CHECKING:
     from .access import AccessGraph
@@ -64,7 +65,7 @@ def snapshot_key(files: Iterable[Path]) -> str:
 def load_cached(key: str) -> "AccessGraph | None":
     path = cache_dir() / f"{key}.pickle"
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb") as handle, paused_gc():
             return pickle.load(handle)
     except FileNotFoundError:
         return None

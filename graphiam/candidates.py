@@ -24,7 +24,8 @@ from typing import Iterable
 from .model import Principal, Role, Statement
 from .policy import PolicyEngine
 from .policy.conditions import parse_operator
-from .policy.matching import action_matches, wildcard_match
+from .policy.evaluate import statements_for_action
+from .policy.matching import wildcard_match
 
 _NARROWING_OPERATORS = {"StringEquals", "StringLike", "ArnEquals", "ArnLike"}
 
@@ -81,8 +82,8 @@ class AllowIndex:
                 allows.add(principal.arn, None)  # an unseen policy might allow anything
                 continue
             for policy in policies:
-                for statement in policy.document.statements if policy.document else ():
-                    if statement.effect != "Allow" or action_matches(statement.actions, action) == statement.not_action:
+                for statement in statements_for_action(policy.document, action) if policy.document else ():
+                    if statement.effect != "Allow":
                         continue
                     if statement.resources is None or statement.not_resource:
                         allows.add(principal.arn, None)

@@ -24,15 +24,13 @@ wherever the engine would require one.
 
 from __future__ import annotations
 
-import gc
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Iterable
 
 import networkx as nx
 
+from .gcpause import paused_gc
 from .model import Principal, Role, Snapshot, account_of
 from .policy import ASSUME_ROLE, PASS_ROLE, Decision, Evidence, PolicyEngine, Requirement
 from .candidates import AllowIndex, ArnPatternIndex, narrowed_by_conditions
@@ -66,42 +64,44 @@ class TrustFact:
                 "statement": self.statement}
 
 
-@lru_cache(maxsize=None)
-def _shared(value: Evidence | Requirement) -> dict:
-    return value.to_dict()
+class SharedDicts:
+    """``to_dict()`` of each evidence or requirement, made once and shared by every edge it grants.
+
+    One trust statement grants many edges: sharing its dict keeps the graph
+    and its cache small. Read the dicts, never mutate them. Lookups go by
+    object identity first (the engine hands out the same Evidence object for
+    a remembered match), then by value; the table holds what it has seen, so
+    an id is never reused while it is in the table.
+    """
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[object, dict]] = {}
+        self._by_value: dict[Evidence | Requirement, dict] = {}
+
+    def __call__(self, value: Evidence | Requirement) -> dict:
+        entry = self._by_id.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1]
+        found = self._by_value.get(value)
+        if found is None:
+            found = self._by_value[value] = value.to_dict()
+        self._by_id[id(value)] = (value, found)
+        return found
 
 
-def edge_attributes(edge_type: str, action: str, decision: Decision, service: str | None = None) -> dict:
-    """An edge's attributes. The evidence and condition dicts are shared by every edge they grant
-    (one trust statement grants many edges), which keeps the graph and its cache small: read them, never
-    mutate them."""
+def edge_attributes(edge_type: str, action: str, decision: Decision, service: str | None = None,
+                    shared: SharedDicts | None = None) -> dict:
+    """An edge's attributes; with ``shared``, evidence and condition dicts shared across edges."""
+    as_dict = shared or (lambda value: value.to_dict())
     return {
         "edge_type": edge_type,
         "action": action,
         "service": service,
         "conditional": decision.conditional,
-        "granted_by": [_shared(e) for e in decision.granted_by],
-        "conditions": [_shared(r) for r in decision.requirements],
+        "granted_by": [as_dict(e) for e in decision.granted_by],
+        "conditions": [as_dict(r) for r in decision.requirements],
         "depends_on": list(decision.depends_on),
     }
-
-
-@contextmanager
-def paused_gc():
-    """Pause Python's cyclic garbage collector for a bulk build.
-
-    A build allocates millions of small objects that form no cycles; the
-    collector would find nothing to free, yet it rescans the growing heap
-    again and again (about 15-20% of a build). Reference counting still frees
-    everything as usual.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class GraphBuilder:
@@ -117,6 +117,7 @@ class GraphBuilder:
         # add_edges_from is about twice as fast as one add_edge call per edge)
         self._edges: list[tuple[str, str, str, dict]] = []
         self._services: dict[str, list[str]] = {}  # role ARN -> services allowed to assume it
+        self._shared = SharedDicts()
 
     # -- indexes -------------------------------------------------------------------
     def _by_account(self) -> dict[str, list[Principal]]:
@@ -317,7 +318,7 @@ class GraphBuilder:
         if not decision.allowed:
             return False
         edge_type = CAN_PASS if key.startswith(CAN_PASS) else CAN_ASSUME
-        self._edges.append((source, role.arn, key, edge_attributes(edge_type, action, decision, service)))
+        self._edges.append((source, role.arn, key, edge_attributes(edge_type, action, decision, service, self._shared)))
         return True
 
 

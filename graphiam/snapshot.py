@@ -17,6 +17,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Iterable
 
+from .gcpause import paused_gc
 from .model import (
     Account,
     AttachedPolicy,
@@ -90,7 +91,8 @@ def snapshot_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 def snapshot_from_files(files: Iterable[Path]) -> Snapshot:
-    return snapshot_from_data((str(file), _read_json(file)) for file in files)
+    with paused_gc():
+        return snapshot_from_data((str(file), _read_json(file)) for file in files)
 
 
 def snapshot_from_data(items: Iterable[tuple[str, Any]]) -> Snapshot:

@@ -79,24 +79,37 @@ class RequestContext:
     request (``aws:userid`` of a role session carries the session name).
     """
 
+    __slots__ = ("_values", "_more", "_deferred")
+
     def __init__(self, values: Mapping[str, Sequence[str]], deferred: Sequence[str] = ()) -> None:
         self._values = {key.lower(): tuple(v) for key, v in values.items()}
+        self._more: dict[str, tuple[str, ...]] = {}
         self._deferred = frozenset(key.lower() for key in deferred)
 
     @classmethod
-    def from_lowered(cls, values: dict[str, tuple[str, ...]], deferred: frozenset[str] | tuple[str, ...]) -> "RequestContext":
-        """Build from keys already lower-cased (the engine's cached halves of a request)."""
+    def from_lowered(cls, values: dict[str, tuple[str, ...]], deferred: frozenset[str],
+                     more: dict[str, tuple[str, ...]] | None = None) -> "RequestContext":
+        """Build from keys already lower-cased: the engine's cached halves of a request.
+
+        ``values`` and ``more`` must not share a key (the principal's keys and
+        the role's); both are only read, so cached halves are shared, not copied.
+        """
         context = cls.__new__(cls)
         context._values = values
-        context._deferred = frozenset(deferred)
+        context._more = more or {}
+        context._deferred = deferred
         return context
+
+    def _lookup(self, lowered: str) -> tuple[str, ...] | None:
+        found = self._values.get(lowered)
+        return self._more.get(lowered) if found is None else found
 
     def signature(self, lowered_keys: tuple[str, ...]) -> tuple:
         """What this request says about ``lowered_keys``: enough to tell two requests apart for them."""
-        return tuple((k, k in self._deferred, self._values.get(k)) for k in lowered_keys)
+        return tuple([(k, k in self._deferred, self._lookup(k)) for k in lowered_keys])
 
     def lowered_values(self) -> dict[str, tuple[str, ...]]:
-        return dict(self._values)
+        return {**self._more, **self._values}
 
     def deferred_keys(self) -> frozenset[str]:
         return self._deferred
@@ -109,7 +122,7 @@ class RequestContext:
 
     def get(self, key: str) -> tuple[str, ...] | None:
         """The key's values, or ``None`` when the request does not carry it."""
-        values = self._values.get(key.lower())
+        values = self._lookup(key.lower())
         return values if values else None
 
     def variable(self, key: str) -> str | None:

@@ -25,12 +25,12 @@ def resource_values(snapshot: Snapshot, role: Role) -> dict[str, list[str]]:
 
 
 class ContextCache:
-    """Principal-side and role-side keys computed once each, merged per request."""
+    """Principal-side and role-side keys computed once each, and shared (not merged) by each request."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._principals: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {}
-        self._roles: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._principals: dict[str, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
+        self._roles: dict[tuple[str, str | None], dict[str, tuple[str, ...]]] = {}
 
     def principal(self, caller: Principal, role: Role, passed_to_service: str | None = None) -> RequestContext:
         side = self._principals.get(caller.arn)
@@ -38,14 +38,13 @@ class ContextCache:
             built = principal_context(self.snapshot, caller, None)
             side = (built.lowered_values(), built.deferred_keys())
             self._principals[caller.arn] = side
-        resource = self._roles.get(role.arn)
+        resource = self._roles.get((role.arn, passed_to_service))
         if resource is None:
             resource = RequestContext(resource_values(self.snapshot, role)).lowered_values()
-            self._roles[role.arn] = resource
-        values = {**side[0], **resource}
-        if passed_to_service is not None:
-            values["iam:passedtoservice"] = (passed_to_service,)
-        return RequestContext.from_lowered(values, side[1])
+            if passed_to_service is not None:
+                resource["iam:passedtoservice"] = (passed_to_service,)
+            self._roles[(role.arn, passed_to_service)] = resource
+        return RequestContext.from_lowered(side[0], side[1], resource)
 
 
 def principal_context(snapshot: Snapshot, caller: Principal, role: Role | None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Literal, Sequence
 
 from ..model import AttachedPolicy, Condition, PolicyDocument, Principal, Role, Snapshot, Statement, User, account_of
@@ -47,6 +48,8 @@ ASSUME_ROLE_WITH_WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 USER_ARN_GRANT_IGNORES_BOUNDARY_IMPLICIT_DENY = True
 
 GrantKind = Literal["exact", "wildcard", "account"]
+_POLICY_TYPES = {"scp": "SERVICE_CONTROL_POLICY", "rcp": "RESOURCE_CONTROL_POLICY"}
+_TRUST_PREFERENCE: tuple[GrantKind, ...] = ("exact", "wildcard", "account")
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,11 @@ class LayerResult:
             return self.allows[0]
         order = {kind: i for i, kind in enumerate(prefer)}
         return min(self.allows, key=lambda m: (order.get(m.grant, len(order)) if prefer else 0, len(m.pending)))
+
+
+@lru_cache(maxsize=None)
+def _is_sts(action: str) -> bool:
+    return action.lower().startswith("sts:")
 
 
 # -- principal matching (rule 15) ---------------------------------------------
@@ -281,6 +289,16 @@ def caller_key(view: LayerView, caller: Caller, caller_has_boundary: bool) -> tu
 _EMPTY = LayerResult()  # shared by every layer with no statement for the action: never mutate it
 
 
+class _Memo:
+    """One scope's policies for one action: their view, and the results remembered under it."""
+
+    __slots__ = ("view", "results")
+
+    def __init__(self, view: LayerView) -> None:
+        self.view = view
+        self.results: dict[tuple, object] = {}
+
+
 # -- the engine ------------------------------------------------------------------
 
 def _short(arn: str) -> str:
@@ -298,12 +316,13 @@ class PolicyEngine:
         engine, which the differential tests compare the memoized one against)."""
         self.snapshot = snapshot
         self.memoize = memoize
-        self._views: dict[tuple[str, str], LayerView] = {}
-        self._layers: dict[tuple, LayerResult] = {}
+        # (kind of scope: "identity", "boundary", "trust", "scp", "scp path", ...; owner; action) -> memo
+        self._memos: dict[tuple[str, str, str], _Memo] = {}
+        org = snapshot.organization
+        self._org_policy_types = {p.type for p in org.policies} if org is not None else set()
         self._identity_cache: dict[str, tuple[tuple[AttachedPolicy, ...], tuple[str, ...]]] = {}
         self._service_cache: dict[tuple[str, str], Decision] = {}
         self._levels_cache: dict[tuple[str, str], list[tuple[str, list[AttachedPolicy]]] | None] = {}
-        self._clean_org: set[tuple] = set()
         self._boundaries: dict[str, AttachedPolicy] = {}
         self._trust_policies: dict[str, AttachedPolicy] = {}
         self._callers: dict[str, Caller] = {}
@@ -388,17 +407,22 @@ class PolicyEngine:
             levels.append((level, attached))
         return levels
 
-    def _view(self, scope: tuple, policies: Sequence[AttachedPolicy], action: str) -> LayerView:
-        key = (scope, action)
-        view = self._views.get(key)
-        if view is None:
-            view = layer_view(policies, action)
-            self._views[key] = view
-        return view
+    def _memo(self, kind: str, owner: str, policies: Sequence[AttachedPolicy], action: str) -> _Memo:
+        """The memo of ``policies`` (what ``kind`` of policies ``owner`` has) for ``action``.
+
+        The same policies attached to someone else are another scope: the
+        evidence a result carries names what they are attached to.
+        """
+        key = (kind, owner, action)
+        memo = self._memos.get(key)
+        if memo is None:
+            memo = self._memos[key] = _Memo(layer_view(policies, action))
+        return memo
 
     def _layer(
         self,
-        scope: tuple,
+        kind: str,
+        owner: str,
         policies: Sequence[AttachedPolicy],
         action: str,
         resource: str | None,
@@ -409,29 +433,29 @@ class PolicyEngine:
     ) -> LayerResult:
         """:func:`evaluate_layer`, remembered under exactly what its :class:`LayerView` says it reads.
 
-        ``scope`` names ``policies`` uniquely within this engine (the same
-        policies attached to someone else are another scope: evidence names
-        what they are attached to). A layer whose Resource elements name
-        specific ARNs is remembered under which of them match the resource;
-        if they hold ``${variables}``, only per resource and only with
-        ``per_resource`` (organization levels, which every role of an account
-        shares), else it is evaluated afresh.
+        A layer whose Resource elements name specific ARNs is remembered
+        under which of them match the resource; if they hold ``${variables}``,
+        only per resource and only with ``per_resource`` (organization levels,
+        which every role of an account shares), else it is evaluated afresh.
         """
         if not self.memoize:
             return evaluate_layer(policies, action, resource, context, caller, caller_has_boundary)
-        view = self._views.get((scope, action)) or self._view(scope, policies, action)
+        memo = self._memos.get((kind, owner, action)) or self._memo(kind, owner, policies, action)
+        view = memo.view
         if view.empty:
             return _EMPTY
-        if view.resource_dependent and view.resource_lists is None and not per_resource:
-            return evaluate_layer(policies, action, resource, context, caller, caller_has_boundary)
-        key = (scope, action, view.resource_key(resource),
-               caller_key(view, caller, caller_has_boundary) if caller is not None else None,
+        resource_key = None
+        if view.resource_dependent:
+            if view.resource_lists is None and not per_resource:
+                return evaluate_layer(policies, action, resource, context, caller, caller_has_boundary)
+            resource_key = view.resource_key(resource)
+        key = (resource_key, caller_key(view, caller, caller_has_boundary) if caller is not None else None,
                context.signature(view.keys) if view.keys else ())
-        result = self._layers.get(key)
+        result = memo.results.get(key)
         if result is None:
             result = evaluate_layer(policies, action, resource, context, caller, caller_has_boundary)
-            self._layers[key] = result
-        return result
+            memo.results[key] = result
+        return result  # type: ignore[return-value]
 
     def level_name(self, level: str) -> str:
         org = self.snapshot.organization
@@ -446,40 +470,46 @@ class PolicyEngine:
     def _org_layer(
         self,
         layer: Layer,
-        levels: list[tuple[str, list[AttachedPolicy]]] | None,
+        account_id: str,
         action: str,
         resource: str,
         context: RequestContext,
         verdict: "_Verdict",
         subject: Callable[[], str],
     ) -> None:
+        """The SCPs (``layer="scp"``) or RCPs of ``account_id``: every level root -> account must allow."""
+        policy_type = _POLICY_TYPES[layer]
+        if policy_type not in self._org_policy_types:
+            return  # no organization, or it uses no policy of this type (rule 11, 12)
+        levels = self.org_levels(account_id, policy_type)
         if levels is None:
             return
         # A level's verdict depends only on the request values its statements read (never on who asks
         # otherwise), so it is remembered under those values: exact memoization, not an approximation.
-        clean_key = None
-        if self.memoize:
-            scope = (layer, "path", id(levels))
-            path = self._views.get((scope, action)) or self._view(
-                scope, [p for _, policies in levels for p in policies], action)
-            clean_key = (layer, id(levels), action, path.resource_key(resource),
-                         context.signature(path.keys) if path.keys else ())
-            if clean_key in self._clean_org:  # every level allowed, unconditionally, for these values
+        path = clean_key = None
+        if self.memoize:  # the whole path root -> account, for the caller's (or role's) account
+            path = self._memo(f"{layer} path", account_id, [p for _, policies in levels for p in policies], action)
+            clean_key = (path.view.resource_key(resource), context.signature(path.view.keys) if path.view.keys else ())
+            if clean_key in path.results:  # every level allowed, unconditionally, for these values
                 return
         before = (len(verdict.blockers), len(verdict.requirements))
         for level, policies in levels:
-            result = self._layer((layer, level), policies, action, resource, context, per_resource=True)
+            result = self._layer(layer, level, policies, action, resource, context, per_resource=True)
             if result.denies:
                 verdict.add_denies(layer, result, action, resource, where=self.level_name(level))
-            verdict.require(layer, result.best_allow(), lambda: Blocker(
-                layer,
-                "implicit_deny",
-                f"No {LAYER_NAMES[layer]} attached to {self.level_name(level)} allows {action}"
-                f" {subject()}; every level from the root down must allow it." + result.near_miss_note(),
-                attached_to=level,
-            ), evidence=False)
-        if clean_key is not None and (len(verdict.blockers), len(verdict.requirements)) == before:
-            self._clean_org.add(clean_key)
+            allow = result.best_allow()
+            if allow is not None:
+                verdict.allowed_by(layer, allow, evidence=False)
+            else:
+                verdict.block(Blocker(
+                    layer,
+                    "implicit_deny",
+                    f"No {LAYER_NAMES[layer]} attached to {self.level_name(level)} allows {action}"
+                    f" {subject()}; every level from the root down must allow it." + result.near_miss_note(),
+                    attached_to=level,
+                ))
+        if path is not None and (len(verdict.blockers), len(verdict.requirements)) == before:
+            path.results[clean_key] = True
 
     def _identity_side(
         self, caller: Principal, action: str, resource: str, context: RequestContext, verdict: "_Verdict",
@@ -489,63 +519,69 @@ class PolicyEngine:
         policies, missing = self.identity_policies(caller)
         if missing:
             verdict.depends_on.extend(missing)
-        identity = self._layer(("identity", caller.arn), policies, action, resource, context)
+        identity = self._layer("identity", caller.arn, policies, action, resource, context)
         if identity.denies:
             verdict.add_denies("identity", identity, action, resource)
         if identity_needed:
-            verdict.require("identity", identity.best_allow(), lambda: Blocker(
-                "identity",
-                "implicit_deny",
-                f"No identity-based policy of {_short(caller.arn)}"
-                + (" or its groups" if isinstance(caller, User) and caller.group_names else "")
-                + f" allows {action} on {resource}." + identity.near_miss_note(),
-                attached_to=caller.arn,
-            ))
+            allow = identity.best_allow()
+            if allow is not None:
+                verdict.allowed_by("identity", allow)
+            else:
+                verdict.block(Blocker(
+                    "identity",
+                    "implicit_deny",
+                    f"No identity-based policy of {_short(caller.arn)}"
+                    + (" or its groups" if isinstance(caller, User) and caller.group_names else "")
+                    + f" allows {action} on {resource}." + identity.near_miss_note(),
+                    attached_to=caller.arn,
+                ))
         boundary = self.boundary(caller)
         if boundary is not None:
             if boundary.document is None and boundary.arn:
                 verdict.depends_on.append(boundary.arn)
-            bound = self._layer(("boundary", caller.arn), [boundary], action, resource, context)
+            bound = self._layer("boundary", caller.arn, (boundary,), action, resource, context)
             if bound.denies:
                 verdict.add_denies("permissions_boundary", bound, action, resource)
             if boundary_needed:
-                verdict.require("permissions_boundary", bound.best_allow(), lambda: Blocker(
-                    "permissions_boundary",
-                    "implicit_deny",
-                    f"The permissions boundary {boundary.ref} of {_short(caller.arn)} does not allow "
-                    f"{action} on {resource}, so no identity Allow can count." + bound.near_miss_note(),
-                    policy=boundary.ref,
-                    attached_to=caller.arn,
-                ))
+                allow = bound.best_allow()
+                if allow is not None:
+                    verdict.allowed_by("permissions_boundary", allow)
+                else:
+                    verdict.block(Blocker(
+                        "permissions_boundary",
+                        "implicit_deny",
+                        f"The permissions boundary {boundary.ref} of {_short(caller.arn)} does not allow "
+                        f"{action} on {resource}, so no identity Allow can count." + bound.near_miss_note(),
+                        policy=boundary.ref,
+                        attached_to=caller.arn,
+                    ))
         if not (isinstance(caller, Role) and caller.is_service_linked):
-            self._org_layer(
-                "scp", self.org_levels(caller.account_id, "SERVICE_CONTROL_POLICY"), action, resource, context,
-                verdict, lambda: f"for {_short(caller.arn)}",
-            )
+            self._org_layer("scp", caller.account_id, action, resource, context, verdict,
+                            lambda: f"for {_short(caller.arn)}")
 
     def _rcp(self, role: Role, action: str, context: RequestContext, verdict: "_Verdict") -> None:
-        if role.is_service_linked or not action.lower().startswith("sts:"):
+        if role.is_service_linked or not _is_sts(action):
             return  # rule 12: not for service-linked roles; RCPs gate STS, not IAM
-        self._org_layer(
-            "rcp", self.org_levels(role.account_id, "RESOURCE_CONTROL_POLICY"), action, role.arn, context,
-            verdict, lambda: f"on {role.arn}",
-        )
+        self._org_layer("rcp", role.account_id, action, role.arn, context, verdict, lambda: f"on {role.arn}")
 
     def _trust(self, role: Role, action: str, context: RequestContext, caller: Caller, verdict: "_Verdict",
                caller_has_boundary: bool = False) -> StatementMatch | None:
         trust_policy = self.trust_policy(role)
-        trust = self._layer(("trust", role.arn), [trust_policy], action, None, context, caller, caller_has_boundary)
+        trust = self._layer("trust", role.arn, (trust_policy,), action, None, context, caller, caller_has_boundary)
         if trust.denies:
             verdict.add_denies("trust", trust, action, role.arn)
-        allow = trust.best_allow(prefer=("exact", "wildcard", "account"))
-        verdict.require("trust", allow, lambda: Blocker(
-            "trust",
-            "implicit_deny",
-            f"The trust policy of {role.arn} does not allow {_short(caller.arn)} to call {action}"
-            f"{self._trusted_summary(role, action)}." + trust.near_miss_note(),
-            policy=trust_policy.ref,
-            attached_to=role.arn,
-        ))
+        allow = trust.best_allow(prefer=_TRUST_PREFERENCE)
+        if allow is not None:
+            verdict.allowed_by("trust", allow)
+        else:
+            verdict.block(Blocker(
+                "trust",
+                "implicit_deny",
+                f"The trust policy of {role.arn} does not allow {_short(caller.arn)} to call {action}"
+                f"{self._trusted_summary(role, action)}." + trust.near_miss_note(),
+                policy=trust_policy.ref,
+                attached_to=role.arn,
+            ))
         return allow
 
     @staticmethod
@@ -659,12 +695,8 @@ class _Verdict:
         self.requirements: list[Requirement] = []
         self.depends_on: list[str] = []
 
-    def require(self, layer: Layer, allow: StatementMatch | None, blocker: Callable[[], Blocker],
-                evidence: bool = True) -> None:
-        """A layer that must allow: record its Allow (and what it still needs), or the blocker it makes."""
-        if allow is None:
-            self.blockers.append(blocker())
-            return
+    def allowed_by(self, layer: Layer, allow: StatementMatch, evidence: bool = True) -> None:
+        """A layer that must allow does: record its Allow (and what it still needs)."""
         if evidence:
             self.granted_by.append(allow.evidence(layer))
         if allow.pending:
