@@ -89,11 +89,17 @@ def measure_one(accounts: int, seed: int, pairs: int, reference: bool) -> dict:
         }
         if reference:
             t0 = time.perf_counter()
-            build_reference_graph(snapshot)
+            naive = build_reference_graph(snapshot)
             row["reference_build_s"] = round(time.perf_counter() - t0, 3)
             row["speedup_vs_reference"] = round(row["reference_build_s"] / max(row["build_s"], 1e-9), 1)
+            row["reference_pairs_evaluated"] = naive.graph["pairs_evaluated"]
+            row["reference_identical"] = _edges(naive) == _edges(access.graph)  # every attribute, evidence included
         row["warm_path_process_s"] = warm_process(snapshot_dir, principals[0], roles[-1])
     return row
+
+
+def _edges(graph) -> dict:
+    return {(u, v, k): repr(sorted(d.items())) for u, v, k, d in graph.edges(keys=True, data=True)}
 
 
 def warm_process(snapshot_dir: Path, source: str, target: str) -> float:
@@ -115,7 +121,7 @@ def table(rows: list[dict]) -> str:
                "peak_rss_mb", "path_ms_median", "path_ms_p99", "explain_ms_median", "explain_ms_p99",
                "warm_path_process_s"]
     if any("speedup_vs_reference" in r for r in rows):
-        columns += ["reference_build_s", "speedup_vs_reference"]
+        columns += ["reference_build_s", "speedup_vs_reference", "reference_identical"]
     previous = None
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:

@@ -65,6 +65,18 @@ class PolicyDocument:
     statements: tuple[Statement, ...]
     digest: str  # sha256 of the canonical JSON; equal documents share one parsed object
     raw: Mapping = field(default_factory=dict, compare=False, repr=False)
+    # action -> the statements whose Action/NotAction covers it: filled by the policy engine, and
+    # gone with the document (no process-wide table)
+    by_action: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __getstate__(self) -> dict:
+        """Pickles (the graph cache, Dask) leave the per-action cache out."""
+        return {"statements": self.statements, "digest": self.digest, "raw": self.raw}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "by_action", {})
 
 
 PolicyKind = Literal["inline", "managed", "boundary", "trust", "scp", "rcp"]

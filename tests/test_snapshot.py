@@ -715,3 +715,18 @@ def test_same_account_exact_arn_trust_is_read_from_the_trust_policy():
     (statement,) = snapshot.role(role_arn(DEV, "Hub")).trust_policy.statements
     assert tuple(v for t, v in statement.named_principals() if t == "AWS") == (user_arn(DEV, "alice"), user_arn(DEV, "zed"))
     assert decide(snapshot, user_arn(DEV, "alice"), role_arn(DEV, "Hub")).outcome is Outcome.ALLOWED
+
+
+def test_a_pickled_snapshot_leaves_the_engines_per_action_filters_behind_and_decides_the_same():
+    import pickle
+
+    org = cross_account_org()
+    org.accounts[DEV].user("alice", allow("sts:AssumeRole", DEPLOY))
+    snapshot = org.snapshot()
+    before = decide(snapshot, user_arn(DEV, "alice"))
+    filled = [p.document for p in snapshot.principal(user_arn(DEV, "alice")).inline_policies]
+    assert filled[0].by_action  # the engine filtered its statements by action
+    copy_ = pickle.loads(pickle.dumps(snapshot))
+    documents = [p.document for p in copy_.principal(user_arn(DEV, "alice")).inline_policies]
+    assert documents[0].by_action == {} and documents[0] == filled[0]
+    assert decide(copy_, user_arn(DEV, "alice")) == before

@@ -163,16 +163,12 @@ def match_principal(statement: Statement, caller: Caller) -> tuple[GrantKind, tu
 
 # -- layer evaluation ---------------------------------------------------------
 
-_BY_ACTION: dict[tuple[str, str], tuple[Statement, ...]] = {}
-
-
 def statements_for_action(document: PolicyDocument, action: str) -> tuple[Statement, ...]:
     """The statements whose Action (or NotAction) covers ``action``; computed once per distinct document."""
-    key = (document.digest, action)
-    found = _BY_ACTION.get(key)
+    found = document.by_action.get(action)
     if found is None:
         found = tuple(s for s in document.statements if action_matches(s.actions, action) != s.not_action)
-        _BY_ACTION[key] = found
+        document.by_action[action] = found
     return found
 
 
