@@ -81,17 +81,21 @@ def index_file(key: str) -> Path:
 def store(key: str, access: "AccessGraph") -> Path | None:
     """Write the entry (graph pickle, then its query index) atomically; a cache that cannot be written is
     skipped, never an error."""
-    from .cache_index import write_index
-
-    folder = cache_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{key}.", dir=folder)
-        with os.fdopen(descriptor, "wb") as handle:
-            pickle.dump(access, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        target = folder / f"{key}.pickle"
-        os.replace(temporary, target)
-        write_index(index_file(key), access)
-        return target
+        with paused_gc():
+            return _store(cache_dir(), key, access)
     except (OSError, sqlite3.Error):
         return None
+
+
+def _store(folder: Path, key: str, access: "AccessGraph") -> Path:
+    from .cache_index import write_index
+
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{key}.", dir=folder)
+    with os.fdopen(descriptor, "wb") as handle:
+        pickle.dump(access, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    target = folder / f"{key}.pickle"
+    os.replace(temporary, target)
+    write_index(index_file(key), access)
+    return target

@@ -49,6 +49,7 @@ USER_ARN_GRANT_IGNORES_BOUNDARY_IMPLICIT_DENY = True
 
 GrantKind = Literal["exact", "wildcard", "account"]
 _POLICY_TYPES = {"scp": "SERVICE_CONTROL_POLICY", "rcp": "RESOURCE_CONTROL_POLICY"}
+_PATH_KINDS = {"scp": "scp path", "rcp": "rcp path"}  # memo scopes of a whole root -> account path
 _TRUST_PREFERENCE: tuple[GrantKind, ...] = ("exact", "wildcard", "account")
 
 
@@ -484,7 +485,9 @@ class PolicyEngine:
         # otherwise), so it is remembered under those values: exact memoization, not an approximation.
         path = clean_key = None
         if self.memoize:  # the whole path root -> account, for the caller's (or role's) account
-            path = self._memo(f"{layer} path", account_id, [p for _, policies in levels for p in policies], action)
+            kind = _PATH_KINDS[layer]
+            path = self._memos.get((kind, account_id, action)) or self._memo(
+                kind, account_id, [p for _, policies in levels for p in policies], action)
             clean_key = (path.view.resource_key(resource), context.signature(path.view.keys) if path.view.keys else ())
             if clean_key in path.results:  # every level allowed, unconditionally, for these values
                 return
