@@ -496,10 +496,7 @@ class PolicyEngine:
             result = self._layer(layer, level, policies, action, resource, context, per_resource=True)
             if result.denies:
                 verdict.add_denies(layer, result, action, resource, where=self.level_name(level))
-            allow = result.best_allow()
-            if allow is not None:
-                verdict.allowed_by(layer, allow, evidence=False)
-            else:
+            if not verdict.allowed_by(layer, result.best_allow(), evidence=False):
                 verdict.block(Blocker(
                     layer,
                     "implicit_deny",
@@ -522,10 +519,7 @@ class PolicyEngine:
         if identity.denies:
             verdict.add_denies("identity", identity, action, resource)
         if identity_needed:
-            allow = identity.best_allow()
-            if allow is not None:
-                verdict.allowed_by("identity", allow)
-            else:
+            if not verdict.allowed_by("identity", identity.best_allow()):
                 verdict.block(Blocker(
                     "identity",
                     "implicit_deny",
@@ -542,10 +536,7 @@ class PolicyEngine:
             if bound.denies:
                 verdict.add_denies("permissions_boundary", bound, action, resource)
             if boundary_needed:
-                allow = bound.best_allow()
-                if allow is not None:
-                    verdict.allowed_by("permissions_boundary", allow)
-                else:
+                if not verdict.allowed_by("permissions_boundary", bound.best_allow()):
                     verdict.block(Blocker(
                         "permissions_boundary",
                         "implicit_deny",
@@ -570,9 +561,7 @@ class PolicyEngine:
         if trust.denies:
             verdict.add_denies("trust", trust, action, role.arn)
         allow = trust.best_allow(prefer=_TRUST_PREFERENCE)
-        if allow is not None:
-            verdict.allowed_by("trust", allow)
-        else:
+        if not verdict.allowed_by("trust", allow):
             verdict.block(Blocker(
                 "trust",
                 "implicit_deny",
@@ -694,12 +683,16 @@ class _Verdict:
         self.requirements: list[Requirement] = []
         self.depends_on: list[str] = []
 
-    def allowed_by(self, layer: Layer, allow: StatementMatch, evidence: bool = True) -> None:
-        """A layer that must allow does: record its Allow (and what it still needs)."""
+    def allowed_by(self, layer: Layer, allow: StatementMatch | None, evidence: bool = True) -> bool:
+        """A layer that must allow: record its Allow (and what it still needs); ``False`` if there is none,
+        and the caller then records the blocker."""
+        if allow is None:
+            return False
         if evidence:
             self.granted_by.append(allow.evidence(layer))
         if allow.pending:
             self.requirements.append(allow.requirement(layer, True))
+        return True
 
     def block(self, blocker: Blocker) -> None:
         self.blockers.append(blocker)
