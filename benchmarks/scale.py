@@ -7,10 +7,15 @@ Each size runs in its own fresh Python process (so peak RSS and "cold" are
 real): it writes ``graphiam synth --accounts N --seed S`` into a temporary
 folder, loads and builds the graph with no cache, then times ``path`` and the
 explanation with a verified fix over random (principal, role) pairs. It also
-times one warm ``graphiam path`` run as a whole process (graph cache filled
-first). Results print as a Markdown table with the growth ratio between
-consecutive sizes; ``--json`` writes them too. Medians and the 99th percentile
-are used throughout: these machines are noisy.
+times ``graphiam path`` as whole processes: the first one cold (it loads,
+builds and writes the graph cache), then warm ones answered from the cache,
+and reports the cache entry's size. Results print as a Markdown table with
+the growth ratio between consecutive sizes; ``--json`` writes them too.
+Medians and the 99th percentile are used throughout: these machines are noisy.
+
+The reference builder runs at ``--reference-at`` sizes (default 50; it is
+quadratic and takes about 25 minutes there on 2 cores); ``--reference-at``
+with no size skips it. Its row says whether both builders gave identical edges.
 """
 
 from __future__ import annotations
@@ -94,7 +99,7 @@ def measure_one(accounts: int, seed: int, pairs: int, reference: bool) -> dict:
             row["speedup_vs_reference"] = round(row["reference_build_s"] / max(row["build_s"], 1e-9), 1)
             row["reference_pairs_evaluated"] = naive.graph["pairs_evaluated"]
             row["reference_identical"] = _edges(naive) == _edges(access.graph)  # every attribute, evidence included
-        row["warm_path_process_s"] = warm_process(snapshot_dir, principals[0], roles[-1])
+        row.update(cli_path_processes(snapshot_dir, principals[0], roles[-1]))
     return row
 
 
@@ -102,24 +107,30 @@ def _edges(graph) -> dict:
     return {(u, v, k): repr(sorted(d.items())) for u, v, k, d in graph.edges(keys=True, data=True)}
 
 
-def warm_process(snapshot_dir: Path, source: str, target: str) -> float:
-    """Seconds for a whole ``graphiam path`` process once the cache holds the graph (median of 3)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRAPHIAM_CACHE_DIR": str(snapshot_dir.parent / "cache")}
+def cli_path_processes(snapshot_dir: Path, source: str, target: str) -> dict:
+    """Whole ``graphiam path`` processes: the first (cold: load, build, write the cache), then warm ones
+    answered from the cache (median of 3), and the size of the cache entry."""
+    cache = snapshot_dir.parent / "cache"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRAPHIAM_CACHE_DIR": str(cache)}
     command = [sys.executable, "-m", "graphiam.cli", "path", source, target, "--data", str(snapshot_dir), "--json"]
+    t0 = time.perf_counter()
     subprocess.run(command, env=env, capture_output=True)  # fills the cache
+    cold = time.perf_counter() - t0
     runs = []
     for _ in range(3):
         t0 = time.perf_counter()
         subprocess.run(command, env=env, capture_output=True)
         runs.append(time.perf_counter() - t0)
-    return round(statistics.median(runs), 3)
+    size = sum(f.stat().st_size for f in cache.iterdir() if f.suffix in (".pickle", ".sqlite"))
+    return {"cold_path_process_s": round(cold, 3), "warm_path_process_s": round(statistics.median(runs), 3),
+            "cache_mb": round(size / 1e6, 1)}
 
 
 def table(rows: list[dict]) -> str:
     columns = ["accounts", "principals", "roles", "edges", "load_s", "build_s", "cold_total_s", "growth",
                "build_processes_s", "cold_total_processes_s",
                "peak_rss_mb", "path_ms_median", "path_ms_p99", "explain_ms_median", "explain_ms_p99",
-               "warm_path_process_s"]
+               "cold_path_process_s", "warm_path_process_s", "cache_mb"]
     if any("speedup_vs_reference" in r for r in rows):
         columns += ["reference_build_s", "speedup_vs_reference", "reference_identical"]
     previous = None

@@ -29,7 +29,7 @@ from .gcpause import paused_gc
 if TYPE_CHECKING:
     from .access import AccessGraph
 
-FORMAT = 1
+FORMAT = 2  # 2: the query index numbers nodes and evidence
 
 
 def cache_dir() -> Path:

@@ -28,13 +28,21 @@ from .model import ManagedPolicy, Snapshot, account_of
 if TYPE_CHECKING:
     from .access import AccessGraph
 
+# Edges name their ends by node number (an ARN is stored once, in nodes), and share one attributes
+# row per distinct attribute set: that keeps the index small on organizations of a thousand accounts.
 _SCHEMA = """
 CREATE TABLE meta(k TEXT PRIMARY KEY, v BLOB);
-CREATE TABLE nodes(id TEXT PRIMARY KEY, kind TEXT, account TEXT, name TEXT, data BLOB);
-CREATE TABLE edges(source TEXT, target TEXT, key TEXT, attributes INTEGER);
+CREATE TABLE nodes(n INTEGER PRIMARY KEY, id TEXT UNIQUE, kind TEXT, account TEXT, name TEXT, data BLOB);
+CREATE TABLE edges(source INTEGER, target INTEGER, key TEXT, attributes INTEGER);
 CREATE TABLE attributes(id INTEGER PRIMARY KEY, data BLOB);
+CREATE TABLE parts(id INTEGER PRIMARY KEY, data BLOB);
 CREATE TABLE accounts(id TEXT PRIMARY KEY, data BLOB);
 """
+# An attributes row lists its evidence and condition dicts by number (table parts): one statement's
+# evidence recurs in thousands of edges, and is stored once.
+_LISTED = ("granted_by", "conditions")
+_EDGES = ("SELECT s.id, t.id, e.key, a.data, e.target FROM edges e JOIN nodes s ON s.n = e.source "
+          "JOIN nodes t ON t.n = e.target JOIN attributes a ON a.id = e.attributes ")
 _INDEXES = """
 CREATE INDEX edges_source ON edges(source);
 CREATE INDEX edges_target ON edges(target);
@@ -64,14 +72,17 @@ def write_index(path: Path, access: "AccessGraph") -> None:
             meta = {"organization": snapshot.organization, "warnings": snapshot.warnings, "aws_managed": aws_managed,
                     "graph": dict(graph.graph)}
             db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, _blob(v)) for k, v in meta.items()])
-            db.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?)",
-                           ((n, d.get("kind"), d.get("account"), d.get("name"), _blob(d))
+            numbers = {node: number for number, node in enumerate(graph.nodes)}
+            db.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
+                           ((numbers[n], n, d.get("kind"), d.get("account"), d.get("name"), _blob(d))
                             for n, d in graph.nodes(data=True)))
             # many edges carry the same attributes (one trust statement grants many callers): store each once
+            parts = _Parts()
             distinct: dict[bytes, int] = {}
             rows = []
             for u, v, k, d in graph.edges(keys=True, data=True):
-                rows.append((u, v, k, distinct.setdefault(_blob(d), len(distinct))))
+                rows.append((numbers[u], numbers[v], k, distinct.setdefault(_blob(parts.encode(d)), len(distinct))))
+            db.executemany("INSERT INTO parts VALUES (?, ?)", ((i, b) for b, i in parts.by_blob.items()))
             db.executemany("INSERT INTO attributes VALUES (?, ?)", ((i, b) for b, i in distinct.items()))
             db.executemany("INSERT INTO edges VALUES (?, ?, ?, ?)", rows)
             db.executemany("INSERT INTO accounts VALUES (?, ?)",
@@ -81,6 +92,24 @@ def write_index(path: Path, access: "AccessGraph") -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+class _Parts:
+    """Numbers each distinct evidence or condition dict (by identity first: the builder shares them)."""
+
+    def __init__(self) -> None:
+        self.by_blob: dict[bytes, int] = {}
+        self._by_id: dict[int, int] = {}
+
+    def number(self, part: dict) -> int:
+        found = self._by_id.get(id(part))
+        if found is None:
+            found = self.by_blob.setdefault(_blob(part), len(self.by_blob))
+            self._by_id[id(part)] = found  # the graph holds every part while the index is written
+        return found
+
+    def encode(self, attributes: dict) -> dict:
+        return {k: [self.number(p) for p in v] if k in _LISTED else v for k, v in attributes.items()}
 
 
 class _Nodes:
@@ -97,7 +126,7 @@ class _Nodes:
             yield node, {"kind": kind, "account": account, "name": name}
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
+def _chunks(items: list) -> Iterable[list]:
     for start in range(0, len(items), _CHUNK):
         yield items[start:start + _CHUNK]
 
@@ -105,12 +134,31 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 class QueryIndex:
     def __init__(self, path: Path) -> None:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self._parts: dict[int, dict] = {}
 
     def close(self) -> None:
         self.db.close()
 
     def _meta(self, key: str):
         return _value(self.db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()[0])
+
+    def _attributes(self, blob: bytes) -> dict:
+        encoded = _value(blob)
+        for name in _LISTED:
+            if name in encoded:  # membership edges list nothing
+                encoded[name] = [self._part(number) for number in encoded[name]]
+        return encoded
+
+    def _part(self, number: int) -> dict:
+        found = self._parts.get(number)
+        if found is None:
+            found = _value(self.db.execute("SELECT data FROM parts WHERE id = ?", (number,)).fetchone()[0])
+            self._parts[number] = found
+        return found
+
+    def _number(self, node: str) -> int | None:
+        row = self.db.execute("SELECT n FROM nodes WHERE id = ?", (node,)).fetchone()
+        return row[0] if row else None
 
     def resolve(self, text: str) -> str:
         from .names import resolve
@@ -120,25 +168,22 @@ class QueryIndex:
     def subgraph(self, source: str, target: str) -> nx.MultiDiGraph:
         """What a path question needs: everything ``source`` reaches by assuming roles, and the edges into ``target``."""
         graph = nx.MultiDiGraph()
-        seen = {source}
-        frontier = [source]
+        start = self._number(source)
+        seen = {start}
+        frontier = [start] if start is not None else []
         while frontier:
-            following: list[str] = []
+            following: list[int] = []
             for chunk in _chunks(frontier):
                 marks = ",".join("?" * len(chunk))
-                rows = self.db.execute(
-                    "SELECT source, target, key, data FROM edges JOIN attributes ON attributes.id = edges.attributes "
-                    f"WHERE key = ? AND source IN ({marks})", (CAN_ASSUME, *chunk))
-                for u, v, k, data in rows:
-                    graph.add_edge(u, v, key=k, **_value(data))
-                    if v not in seen:
-                        seen.add(v)
-                        following.append(v)
+                rows = self.db.execute(_EDGES + f"WHERE e.key = ? AND e.source IN ({marks})", (CAN_ASSUME, *chunk))
+                for u, v, k, data, number in rows:
+                    graph.add_edge(u, v, key=k, **self._attributes(data))
+                    if number not in seen:
+                        seen.add(number)
+                        following.append(number)
             frontier = following
-        for u, v, k, data in self.db.execute(
-                "SELECT source, target, key, data FROM edges JOIN attributes ON attributes.id = edges.attributes "
-                "WHERE target = ?", (target,)):
-            graph.add_edge(u, v, key=k, **_value(data))
+        for u, v, k, data, _ in self.db.execute(_EDGES + "WHERE e.target = ?", (self._number(target),)):
+            graph.add_edge(u, v, key=k, **self._attributes(data))
         wanted = sorted(set(graph.nodes) | {source, target})
         for chunk in _chunks(wanted):
             marks = ",".join("?" * len(chunk))

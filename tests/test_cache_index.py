@@ -61,6 +61,16 @@ def test_random_pairs_answer_the_same_from_the_index(cached):
         assert answer_from_index(index, source, target) == access.path(source, target).to_dict(), (source, target)
 
 
+def test_the_index_gives_back_every_edge_with_its_attributes(cached):
+    """Each edge into any node (groups' membership edges included) reads back exactly as the graph holds it."""
+    access, index = cached
+    for node in access.graph.nodes:
+        partial = index.subgraph(node, node)
+        expected = {(u, v, k): d for u, v, k, d in access.graph.in_edges(node, keys=True, data=True)}
+        got = {(u, v, k): d for u, v, k, d in partial.in_edges(node, keys=True, data=True)}
+        assert got == expected, node
+
+
 def test_tickets_and_names_answer_the_same_from_the_index(cached):
     access, index = cached
     for check in (c for c in CHECKS if "why" in c):
