@@ -53,3 +53,29 @@ def test_dask_local_cluster_builds_the_identical_graph_of_random_orgs(org):
 def test_forked_processes_build_the_identical_graph():
     snapshot = load_snapshot([SAMPLE])
     assert everything(build_graph_in_processes(snapshot, 2)) == everything(build_graph(snapshot))
+
+
+def test_the_cli_builds_on_an_existing_cluster_named_by_its_address():
+    """``graphiam build --engine dask --scheduler ADDRESS``: a separate process joins a running cluster."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from dask.distributed import LocalCluster
+
+    root = SAMPLE.parent.parent
+    command = [sys.executable, "-m", "graphiam.cli", "build", "--data", str(SAMPLE), "--json", "--no-cache"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    local = json.loads(subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout)
+    with LocalCluster(host="127.0.0.1", n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        before = cluster.scheduler.transition_counter
+        done = subprocess.run([*command, "--engine", "dask", "--scheduler", cluster.scheduler_address],
+                              capture_output=True, text=True, env=env)
+        assert cluster.scheduler.transition_counter > before  # the partitions ran on this cluster
+    assert done.returncode == 0, done.stderr
+    remote = json.loads(done.stdout)
+    assert remote["engine"] == "dask"
+    assert remote["counts"] == local["counts"]
