@@ -1,12 +1,15 @@
 """Scale benchmark: build time, memory and query latency on synthetic organizations.
 
-    python benchmarks/scale.py                      # 10 100 250 500 1000 accounts
-    python benchmarks/scale.py --sizes 10 50 --pairs 100 --reference-at 50
+    python benchmarks/scale.py                      # 10 50 100 250 500 1000 accounts, reference at 50
+    python benchmarks/scale.py --reference-at       # the same without the (slow) reference builder
+    python benchmarks/scale.py --sizes 10 50 --pairs 100 --repeat 1
 
 Each size runs in its own fresh Python process (so peak RSS and "cold" are
 real): it writes ``graphiam synth --accounts N --seed S`` into a temporary
-folder, loads and builds the graph with no cache, then times ``path`` and the
-explanation with a verified fix over random (principal, role) pairs. It also
+folder, loads and builds the graph with no cache (``--repeat`` times, each
+from the files with the previous graph freed; medians reported), then times
+``path`` and the explanation with a verified fix over random (principal,
+role) pairs. It also
 times ``graphiam path`` as whole processes: the first one cold (it loads,
 builds and writes the graph cache), then warm ones answered from the cache,
 and reports the cache entry's size. Results print as a Markdown table with
@@ -14,13 +17,14 @@ the growth ratio between consecutive sizes; ``--json`` writes them too.
 Medians and the 99th percentile are used throughout: these machines are noisy.
 
 The reference builder runs at ``--reference-at`` sizes (default 50; it is
-quadratic and takes about 25 minutes there on 2 cores); ``--reference-at``
-with no size skips it. Its row says whether both builders gave identical edges.
+quadratic and takes about 30 minutes there on this 2-core machine);
+``--reference-at`` with no size skips it. Its row says whether both builders gave identical edges.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -40,8 +44,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def measure_one(accounts: int, seed: int, pairs: int, reference: bool) -> dict:
-    """Runs inside a fresh process (see main)."""
+def measure_one(accounts: int, seed: int, pairs: int, reference: bool, repeat: int = 3) -> dict:
+    """Runs inside a fresh process (see main). Load and build ``repeat`` times, each from the files with the
+    previous graph freed, and keep the medians."""
     sys.path.insert(0, str(ROOT))
     from graphiam.access import AccessGraph
     from graphiam.dask_engine import build_graph_in_processes
@@ -53,11 +58,18 @@ def measure_one(accounts: int, seed: int, pairs: int, reference: bool) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         snapshot_dir = Path(folder) / "org"
         write_synthetic_org(snapshot_dir, accounts, seed)
-        started = time.perf_counter()
-        snapshot = load_snapshot([snapshot_dir])
-        loaded = time.perf_counter()
-        access = AccessGraph(snapshot)
-        built = time.perf_counter()
+        runs = []
+        snapshot = access = None
+        for _ in range(repeat):
+            snapshot = access = None
+            gc.collect()
+            started = time.perf_counter()
+            snapshot = load_snapshot([snapshot_dir])
+            loaded = time.perf_counter()
+            access = AccessGraph(snapshot)
+            built = time.perf_counter()
+            runs.append((loaded - started, built - loaded, built - started))
+        load_s, build_s, cold_s = (statistics.median(r[i] for r in runs) for i in range(3))
         t0 = time.perf_counter()
         build_graph_in_processes(snapshot, os.cpu_count() or 2)
         build_processes_s = time.perf_counter() - t0
@@ -80,11 +92,12 @@ def measure_one(accounts: int, seed: int, pairs: int, reference: bool) -> dict:
             "roles": len(roles),
             "edges": sum(1 for _, _, k in access.graph.edges(keys=True) if k != "member_of"),
             "pairs_evaluated": access.graph.graph["pairs_evaluated"],
-            "load_s": round(loaded - started, 3),
-            "build_s": round(built - loaded, 3),
-            "cold_total_s": round(built - started, 3),
+            "load_s": round(load_s, 3),
+            "build_s": round(build_s, 3),
+            "cold_total_s": round(cold_s, 3),
+            "build_s_runs": [round(r[1], 3) for r in runs],
             "build_processes_s": round(build_processes_s, 3),
-            "cold_total_processes_s": round(loaded - started + build_processes_s, 3),
+            "cold_total_processes_s": round(load_s + build_processes_s, 3),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "path_ms_median": round(statistics.median(path_ms), 3),
             "path_ms_p99": round(percentile(path_ms, 0.99), 3),
@@ -152,23 +165,25 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=200, help="random pairs for the query latencies")
     parser.add_argument("--reference-at", type=int, nargs="*", default=[50],
                         help="also time the naive reference builder at these sizes (small ones only)")
+    parser.add_argument("--repeat", type=int, default=3, help="loads and builds per size; the medians are reported")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON too")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(measure_one(args.one, args.seed, args.pairs, args.one in args.reference_at)))
+        print(json.dumps(measure_one(args.one, args.seed, args.pairs, args.one in args.reference_at, args.repeat)))
         return 0
     rows = []
     for size in sorted(set(args.sizes) | set(args.reference_at or [])):
         command = [sys.executable, __file__, "--one", str(size), "--seed", str(args.seed), "--pairs", str(args.pairs),
-                   "--reference-at", *map(str, args.reference_at or [])]
+                   "--repeat", str(args.repeat), "--reference-at", *map(str, args.reference_at or [])]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)
             return 1
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"measured {size} accounts", file=sys.stderr)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, seed {args.seed}, {args.pairs} pairs per size")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, seed {args.seed}, {args.pairs} pairs per size, "
+          f"medians of {args.repeat} loads and builds per size")
     print(table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))

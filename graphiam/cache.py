@@ -29,7 +29,7 @@ from .gcpause import paused_gc
 if TYPE_CHECKING:
     from .access import AccessGraph
 
-FORMAT = 2  # 2: the query index numbers nodes and evidence
+FORMAT = 3  # 3: the query index numbers nodes and evidence, and keeps edge attributes in columns
 
 
 def cache_dir() -> Path:

@@ -13,6 +13,7 @@ gives (the tests compare them).
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import sqlite3
@@ -28,21 +29,22 @@ from .model import ManagedPolicy, Snapshot, account_of
 if TYPE_CHECKING:
     from .access import AccessGraph
 
-# Edges name their ends by node number (an ARN is stored once, in nodes), and share one attributes
-# row per distinct attribute set: that keeps the index small on organizations of a thousand accounts.
+# Edges name their ends by node number (an ARN is stored once, in nodes). An assume or pass edge keeps
+# its attributes in columns, its evidence and condition dicts by number (table parts: one statement's
+# evidence recurs in thousands of edges, and is stored once); any other edge (membership) keeps its
+# attributes pickled in "other". That keeps the index small and quick to write at a thousand accounts.
 _SCHEMA = """
 CREATE TABLE meta(k TEXT PRIMARY KEY, v BLOB);
 CREATE TABLE nodes(n INTEGER PRIMARY KEY, id TEXT UNIQUE, kind TEXT, account TEXT, name TEXT, data BLOB);
-CREATE TABLE edges(source INTEGER, target INTEGER, key TEXT, attributes INTEGER);
-CREATE TABLE attributes(id INTEGER PRIMARY KEY, data BLOB);
+CREATE TABLE edges(source INTEGER, target INTEGER, key TEXT, edge_type TEXT, action TEXT, service TEXT,
+                   conditional INTEGER, granted_by TEXT, conditions TEXT, depends_on TEXT, other BLOB);
 CREATE TABLE parts(id INTEGER PRIMARY KEY, data BLOB);
 CREATE TABLE accounts(id TEXT PRIMARY KEY, data BLOB);
 """
-# An attributes row lists its evidence and condition dicts by number (table parts): one statement's
-# evidence recurs in thousands of edges, and is stored once.
-_LISTED = ("granted_by", "conditions")
-_EDGES = ("SELECT s.id, t.id, e.key, a.data, e.target FROM edges e JOIN nodes s ON s.n = e.source "
-          "JOIN nodes t ON t.n = e.target JOIN attributes a ON a.id = e.attributes ")
+# the attributes graph.edge_attributes gives an assume or pass edge, in its order
+_COLUMNS = ("edge_type", "action", "service", "conditional", "granted_by", "conditions", "depends_on")
+_EDGES = ("SELECT s.id, t.id, e.key, e.edge_type, e.action, e.service, e.conditional, e.granted_by, e.conditions, "
+          "e.depends_on, e.other, e.target FROM edges e JOIN nodes s ON s.n = e.source JOIN nodes t ON t.n = e.target ")
 _INDEXES = """
 CREATE INDEX edges_source ON edges(source);
 CREATE INDEX edges_target ON edges(target);
@@ -78,13 +80,16 @@ def write_index(path: Path, access: "AccessGraph") -> None:
                             for n, d in graph.nodes(data=True)))
             # many edges carry the same attributes (one trust statement grants many callers): store each once
             parts = _Parts()
-            distinct: dict[bytes, int] = {}
             rows = []
             for u, v, k, d in graph.edges(keys=True, data=True):
-                rows.append((numbers[u], numbers[v], k, distinct.setdefault(_blob(parts.encode(d)), len(distinct))))
+                if len(d) == len(_COLUMNS) and all(c in d for c in _COLUMNS):
+                    rows.append((numbers[u], numbers[v], k, d["edge_type"], d["action"], d["service"],
+                                 d["conditional"], parts.numbers(d["granted_by"]), parts.numbers(d["conditions"]),
+                                 json.dumps(d["depends_on"]) if d["depends_on"] else "", None))
+                else:
+                    rows.append((numbers[u], numbers[v], k, None, None, None, None, None, None, None, _blob(d)))
             db.executemany("INSERT INTO parts VALUES (?, ?)", ((i, b) for b, i in parts.by_blob.items()))
-            db.executemany("INSERT INTO attributes VALUES (?, ?)", ((i, b) for b, i in distinct.items()))
-            db.executemany("INSERT INTO edges VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.executemany("INSERT INTO accounts VALUES (?, ?)",
                            ((a, _blob(account)) for a, account in snapshot.accounts.items()))
             db.executescript(_INDEXES)
@@ -108,8 +113,8 @@ class _Parts:
             self._by_id[id(part)] = found  # the graph holds every part while the index is written
         return found
 
-    def encode(self, attributes: dict) -> dict:
-        return {k: [self.number(p) for p in v] if k in _LISTED else v for k, v in attributes.items()}
+    def numbers(self, listed: list[dict]) -> str:
+        return " ".join([str(self.number(p)) for p in listed])
 
 
 class _Nodes:
@@ -142,12 +147,20 @@ class QueryIndex:
     def _meta(self, key: str):
         return _value(self.db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()[0])
 
-    def _attributes(self, blob: bytes) -> dict:
-        encoded = _value(blob)
-        for name in _LISTED:
-            if name in encoded:  # membership edges list nothing
-                encoded[name] = [self._part(number) for number in encoded[name]]
-        return encoded
+    def _attributes(self, row: tuple) -> dict:
+        """An edge's attributes from its columns (``row`` from :data:`_EDGES`, after the two ends and the key)."""
+        edge_type, action, service, conditional, granted_by, conditions, depends_on, other = row
+        if other is not None:
+            return _value(other)
+        return {
+            "edge_type": edge_type,
+            "action": action,
+            "service": service,
+            "conditional": bool(conditional),
+            "granted_by": [self._part(int(n)) for n in granted_by.split()],
+            "conditions": [self._part(int(n)) for n in conditions.split()],
+            "depends_on": json.loads(depends_on) if depends_on else [],
+        }
 
     def _part(self, number: int) -> dict:
         found = self._parts.get(number)
@@ -176,14 +189,14 @@ class QueryIndex:
             for chunk in _chunks(frontier):
                 marks = ",".join("?" * len(chunk))
                 rows = self.db.execute(_EDGES + f"WHERE e.key = ? AND e.source IN ({marks})", (CAN_ASSUME, *chunk))
-                for u, v, k, data, number in rows:
-                    graph.add_edge(u, v, key=k, **self._attributes(data))
+                for u, v, k, *columns, number in rows:
+                    graph.add_edge(u, v, key=k, **self._attributes(columns))
                     if number not in seen:
                         seen.add(number)
                         following.append(number)
             frontier = following
-        for u, v, k, data, _ in self.db.execute(_EDGES + "WHERE e.target = ?", (self._number(target),)):
-            graph.add_edge(u, v, key=k, **self._attributes(data))
+        for u, v, k, *columns, _ in self.db.execute(_EDGES + "WHERE e.target = ?", (self._number(target),)):
+            graph.add_edge(u, v, key=k, **self._attributes(columns))
         wanted = sorted(set(graph.nodes) | {source, target})
         for chunk in _chunks(wanted):
             marks = ",".join("?" * len(chunk))

@@ -20,21 +20,23 @@ from typing import Any
 
 import networkx as nx
 
+from .gcpause import paused_gc
 from .graph import GraphBuilder
 from .model import Snapshot
 
 
 def partition_edges(snapshot: Snapshot, accounts: list[str]) -> dict[str, Any]:
     """One task: the nodes and edges the builder adds for roles in ``accounts`` (runs on a worker)."""
-    builder = GraphBuilder(snapshot)
-    graph = builder.build(target_accounts=accounts)
-    return {
-        "nodes": [(n, d) for n, d in graph.nodes(data=True) if d.get("kind") in ("service", "federated")
-                  or d.get("external")],
-        "edges": [(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True) if k != "member_of"],
-        "facts": graph.graph["trust_facts"],
-        "pairs": graph.graph["pairs_evaluated"],
-    }
+    with paused_gc():  # the result is pickled back: millions of objects, no cycles
+        builder = GraphBuilder(snapshot)
+        graph = builder.build(target_accounts=accounts)
+        return {
+            "nodes": [(n, d) for n, d in graph.nodes(data=True) if d.get("kind") in ("service", "federated")
+                      or d.get("external")],
+            "edges": [(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True) if k != "member_of"],
+            "facts": graph.graph["trust_facts"],
+            "pairs": graph.graph["pairs_evaluated"],
+        }
 
 
 def _slices(accounts: list[str], parts: int) -> list[list[str]]:
@@ -59,7 +61,8 @@ def build_graph_on_dask(snapshot: Snapshot, scheduler: str | None = None, partit
         shared = client.scatter(snapshot, broadcast=True)
         futures = [client.submit(partition_edges, shared, part, pure=False)
                    for part in _slices(accounts, partitions or workers * 4)]
-        results = client.gather(futures)
+        with paused_gc():
+            results = client.gather(futures)
     finally:
         client.close()
         if cluster is not None:
@@ -71,6 +74,11 @@ def build_graph_on_dask(snapshot: Snapshot, scheduler: str | None = None, partit
 
 def merge_partitions(snapshot: Snapshot, results: list[dict[str, Any]]) -> nx.MultiDiGraph:
     """One graph from the partitions' nodes and edges (what the local build gives)."""
+    with paused_gc():
+        return _merge(snapshot, results)
+
+
+def _merge(snapshot: Snapshot, results: list[dict[str, Any]]) -> nx.MultiDiGraph:
     builder = GraphBuilder(snapshot)
     builder.add_nodes()  # the node set and membership edges come from the same builder, without any edge work
     graph = builder.graph
@@ -108,7 +116,7 @@ def build_graph_in_processes(snapshot: Snapshot, workers: int) -> nx.MultiDiGrap
     _SHARED = snapshot
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with paused_gc(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             results = list(pool.map(_partition_in_child, _slices(accounts, workers)))
     finally:
         _SHARED = None
