@@ -32,7 +32,7 @@ from .conditions import (
 )
 from .context import ContextCache, external_context, federated_context, service_context
 from .decision import LAYER_NAMES, Blocker, Decision, Evidence, Layer, Outcome, Requirement
-from .matching import account_principal, action_matches, is_unique_id, resources_match_state, wildcard_match
+from .matching import account_principal, action_matches, any_pattern_regex, is_unique_id, resources_match_state
 
 ASSUME_ROLE = "sts:AssumeRole"
 PASS_ROLE = "iam:PassRole"
@@ -250,9 +250,9 @@ class LayerView:
     keys: tuple[str, ...]  # lower-cased request keys the statements read
     names: frozenset[str] = frozenset()  # every principal value the statements list
     sessions: bool = False  # some value names a role session (assumed-role/...)
-    # the Resource lists that are not "*", when none holds a ${variable}: which of them match the
-    # resource is then all the layer can tell of it
-    resource_lists: tuple[tuple[str, ...], ...] | None = None
+    # the Resource lists that are not "*" (each as one regex), when none holds a ${variable}: which of
+    # them match the resource is then all the layer can tell of it
+    resource_lists: tuple[re.Pattern[str], ...] | None = None
 
     def resource_key(self, resource: str | None) -> object:
         """What the layer's outcome can depend on of ``resource`` (``None`` when nothing)."""
@@ -260,8 +260,7 @@ class LayerView:
             return None
         if self.resource_lists is None:
             return resource
-        return tuple([any(p == "*" or wildcard_match(p, resource) for p in patterns)
-                      for patterns in self.resource_lists])
+        return tuple([pattern.fullmatch(resource) is not None for pattern in self.resource_lists])
 
 
 def layer_view(policies: Sequence[AttachedPolicy], action: str) -> LayerView:
@@ -274,7 +273,8 @@ def layer_view(policies: Sequence[AttachedPolicy], action: str) -> LayerView:
         names.update(value for _, value in statement.named_principals())
     static = not any("${" in pattern for patterns in lists for pattern in patterns)
     return LayerView(not statements, bool(lists), tuple(sorted(keys)), frozenset(names),
-                     any(":assumed-role/" in name for name in names), tuple(lists) if static else None)
+                     any(":assumed-role/" in name for name in names),
+                     tuple(any_pattern_regex(patterns) for patterns in lists) if static else None)
 
 
 def caller_key(view: LayerView, caller: Caller, caller_has_boundary: bool) -> tuple:

@@ -18,6 +18,7 @@ from graphiam.policy.matching import (
     UnresolvedVariable,
     account_principal,
     action_matches,
+    any_pattern_regex,
     arn_matches,
     is_unique_id,
     resource_pattern_matches,
@@ -535,3 +536,8 @@ def test_rule4_property_arn_pattern_with_star_account_matches_any_account(accoun
     assert account_principal(account) == account
     assert account_principal(f"arn:aws:iam::{account}:root") == account
     assert account_principal(arn) is None
+
+
+@given(st.lists(st.text(alphabet="ab*?:/", max_size=6), min_size=1, max_size=3), st.text(alphabet="ab:/*?", max_size=6))
+def test_one_regex_for_a_resource_list_matches_what_any_of_its_patterns_matches(patterns, value):
+    assert (any_pattern_regex(patterns).fullmatch(value) is not None) == any(wildcard_match(p, value) for p in patterns)
