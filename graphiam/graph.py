@@ -32,7 +32,7 @@ import networkx as nx
 
 from .gcpause import paused_gc
 from .model import Principal, Role, Snapshot, account_of
-from .policy import ASSUME_ROLE, PASS_ROLE, Decision, Evidence, PolicyEngine, Requirement
+from .policy import ASSUME_ROLE, PASS_ROLE, Decision, Evidence, Outcome, PolicyEngine, Requirement
 from .candidates import AllowIndex, ArnPatternIndex, narrowed_by_conditions
 from .policy.matching import account_principal, is_unique_id
 
@@ -97,9 +97,9 @@ def edge_attributes(edge_type: str, action: str, decision: Decision, service: st
         "edge_type": edge_type,
         "action": action,
         "service": service,
-        "conditional": decision.conditional,
+        "conditional": decision.outcome is Outcome.CONDITIONAL,
         "granted_by": [as_dict(e) for e in decision.granted_by],
-        "conditions": [as_dict(r) for r in decision.requirements],
+        "conditions": [as_dict(r) for r in decision.requirements] if decision.requirements else [],
         "depends_on": list(decision.depends_on),
     }
 
@@ -315,9 +315,9 @@ class GraphBuilder:
     def _edge(self, source: str, role: Role, key: str, action: str, decision: Decision, service: str | None = None) -> bool:
         """Queue the edge if ``decision`` allows it; whether it did."""
         self.pairs_evaluated += 1
-        if not decision.allowed:
+        if decision.outcome is Outcome.DENIED:
             return False
-        edge_type = CAN_PASS if key.startswith(CAN_PASS) else CAN_ASSUME
+        edge_type = CAN_ASSUME if service is None else CAN_PASS
         self._edges.append((source, role.arn, key, edge_attributes(edge_type, action, decision, service, self._shared)))
         return True
 

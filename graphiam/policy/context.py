@@ -30,7 +30,7 @@ class ContextCache:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._principals: dict[str, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
-        self._roles: dict[tuple[str, str | None], dict[str, tuple[str, ...]]] = {}
+        self._roles: dict[str | tuple[str, str], dict[str, tuple[str, ...]]] = {}  # role ARN, or (ARN, service)
 
     def principal(self, caller: Principal, role: Role, passed_to_service: str | None = None) -> RequestContext:
         side = self._principals.get(caller.arn)
@@ -38,12 +38,12 @@ class ContextCache:
             built = principal_context(self.snapshot, caller, None)
             side = (built.lowered_values(), built.deferred_keys())
             self._principals[caller.arn] = side
-        resource = self._roles.get((role.arn, passed_to_service))
+        resource = self._roles.get(role.arn if passed_to_service is None else (role.arn, passed_to_service))
         if resource is None:
             resource = RequestContext(resource_values(self.snapshot, role)).lowered_values()
             if passed_to_service is not None:
                 resource["iam:passedtoservice"] = (passed_to_service,)
-            self._roles[(role.arn, passed_to_service)] = resource
+            self._roles[role.arn if passed_to_service is None else (role.arn, passed_to_service)] = resource
         return RequestContext.from_lowered(side[0], side[1], resource)
 
 

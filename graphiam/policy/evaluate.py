@@ -509,9 +509,10 @@ class PolicyEngine:
 
     def _identity_side(
         self, caller: Principal, action: str, resource: str, context: RequestContext, verdict: "_Verdict",
-        identity_needed: bool, boundary_needed: bool,
+        identity_needed: bool, boundary_needed: bool, boundary: AttachedPolicy | None,
     ) -> None:
-        """Identity policies, boundary and SCPs of the caller. Explicit denies count whether needed or not."""
+        """Identity policies, boundary (``self.boundary(caller)``) and SCPs of the caller. Explicit denies
+        count whether needed or not."""
         policies, missing = self.identity_policies(caller)
         if missing:
             verdict.depends_on.extend(missing)
@@ -528,7 +529,6 @@ class PolicyEngine:
                     + f" allows {action} on {resource}." + identity.near_miss_note(),
                     attached_to=caller.arn,
                 ))
-        boundary = self.boundary(caller)
         if boundary is not None:
             if boundary.document is None and boundary.arn:
                 verdict.depends_on.append(boundary.arn)
@@ -545,13 +545,13 @@ class PolicyEngine:
                         policy=boundary.ref,
                         attached_to=caller.arn,
                     ))
-        if not (isinstance(caller, Role) and caller.is_service_linked):
+        if "SERVICE_CONTROL_POLICY" in self._org_policy_types and not (isinstance(caller, Role) and caller.is_service_linked):
             self._org_layer("scp", caller.account_id, action, resource, context, verdict,
                             lambda: f"for {_short(caller.arn)}")
 
     def _rcp(self, role: Role, action: str, context: RequestContext, verdict: "_Verdict") -> None:
-        if role.is_service_linked or not _is_sts(action):
-            return  # rule 12: not for service-linked roles; RCPs gate STS, not IAM
+        if "RESOURCE_CONTROL_POLICY" not in self._org_policy_types or role.is_service_linked or not _is_sts(action):
+            return  # none in use; rule 12: not for service-linked roles; RCPs gate STS, not IAM
         self._org_layer("rcp", role.account_id, action, role.arn, context, verdict, lambda: f"on {role.arn}")
 
     def _trust(self, role: Role, action: str, context: RequestContext, caller: Caller, verdict: "_Verdict",
@@ -605,7 +605,7 @@ class PolicyEngine:
             boundary_needed = not USER_ARN_GRANT_IGNORES_BOUNDARY_IMPLICIT_DENY
         else:
             boundary_needed = True  # a role calls as its session: its boundary limits a grant to the role ARN
-        self._identity_side(caller, action, role.arn, context, verdict, identity_needed, boundary_needed)
+        self._identity_side(caller, action, role.arn, context, verdict, identity_needed, boundary_needed, boundary)
         self._rcp(role, action, context, verdict)
         return verdict.decision()
 
@@ -613,7 +613,8 @@ class PolicyEngine:
         """``caller`` passing ``role`` to ``service`` (rules 16, 17)."""
         context = self._contexts.principal(caller, role, passed_to_service=service)
         verdict = _Verdict()
-        self._identity_side(caller, PASS_ROLE, role.arn, context, verdict, identity_needed=True, boundary_needed=True)
+        self._identity_side(caller, PASS_ROLE, role.arn, context, verdict, identity_needed=True, boundary_needed=True,
+                            boundary=self.boundary(caller))
         if caller.account_id != role.account_id:
             verdict.block(
                 Blocker(
