@@ -25,10 +25,16 @@ from .graph import GraphBuilder
 from .model import Snapshot
 
 
-def partition_edges(snapshot: Snapshot, accounts: list[str]) -> dict[str, Any]:
-    """One task: the nodes and edges the builder adds for roles in ``accounts`` (runs on a worker)."""
+def partition_edges(snapshot: Snapshot, accounts: list[str], prepared: GraphBuilder | None = None) -> dict[str, Any]:
+    """One task: the nodes and edges the builder adds for roles in ``accounts`` (runs on a worker).
+
+    ``prepared``: a builder of the same snapshot whose engine and indexes this task may reuse.
+    """
     with paused_gc():  # the result is pickled back: millions of objects, no cycles
-        builder = GraphBuilder(snapshot)
+        if prepared is None:
+            builder = GraphBuilder(snapshot)
+        else:
+            builder = GraphBuilder(snapshot, prepared.engine, prepared.indexes())
         graph = builder.build(target_accounts=accounts)
         return {
             "nodes": [(n, d) for n, d in graph.nodes(data=True) if d.get("kind") in ("service", "federated")
@@ -97,12 +103,12 @@ def _merge(snapshot: Snapshot, results: list[dict[str, Any]]) -> nx.MultiDiGraph
     return graph
 
 
-_SHARED: Snapshot | None = None  # the snapshot forked worker processes inherit
+_SHARED: GraphBuilder | None = None  # a builder with its indexes built: forked worker processes inherit it
 
 
 def _partition_in_child(accounts: list[str]) -> dict[str, Any]:
     assert _SHARED is not None
-    return partition_edges(_SHARED, accounts)
+    return partition_edges(_SHARED.snapshot, accounts, _SHARED)
 
 
 def build_graph_in_processes(snapshot: Snapshot, workers: int) -> nx.MultiDiGraph:
@@ -113,7 +119,8 @@ def build_graph_in_processes(snapshot: Snapshot, workers: int) -> nx.MultiDiGrap
     global _SHARED
     started = time.perf_counter()
     accounts = sorted(snapshot.accounts)
-    _SHARED = snapshot
+    _SHARED = GraphBuilder(snapshot)
+    _SHARED.indexes()  # built once, before the fork, instead of once per process
     try:
         context = multiprocessing.get_context("fork")
         with paused_gc(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

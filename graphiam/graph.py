@@ -105,12 +105,14 @@ def edge_attributes(edge_type: str, action: str, decision: Decision, service: st
 
 
 class GraphBuilder:
-    def __init__(self, snapshot: Snapshot, engine: PolicyEngine | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, engine: PolicyEngine | None = None,
+                 indexes: dict[str, AllowIndex] | None = None) -> None:
+        """``engine`` and ``indexes`` (see :meth:`indexes`) may come from another builder of the same snapshot."""
         self.snapshot = snapshot
         self.engine = engine or PolicyEngine(snapshot)
         self.graph = nx.MultiDiGraph()
         self.facts: list[TrustFact] = []
-        self._indexes: dict[str, AllowIndex] = {}
+        self._indexes: dict[str, AllowIndex] = dict(indexes or {})
         self._arns: ArnPatternIndex | None = None
         self.pairs_evaluated = 0
         # assume/pass edges, added to the graph in one batch at the end of build() (networkx's
@@ -242,6 +244,13 @@ class GraphBuilder:
             return
         for account_id in (accounts if accounts is not None else by_account):
             add_account(account_id, same_account_free=True)
+
+    def indexes(self) -> dict[str, AllowIndex]:
+        """The candidate indexes (built now if not yet): builders of partitions can share them."""
+        with paused_gc():
+            self._index(ASSUME_ROLE)
+            self._index(PASS_ROLE)
+        return dict(self._indexes)
 
     def _index(self, action: str) -> AllowIndex:
         index = self._indexes.get(action)
