@@ -74,7 +74,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     data = account_file(args.users, args.roles, args.seed)
-    times, edges, graph = [], 0, None
+    times, edges = [], 0
     for _ in range(args.runs):
         snapshot = snapshot_from_data([("account.json", data)])
         graph = None  # each build starts from the same heap: the last graph freed, no collection pending

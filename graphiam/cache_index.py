@@ -78,7 +78,8 @@ def write_index(path: Path, access: "AccessGraph") -> None:
             db.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?)",
                            ((numbers[n], n, d.get("kind"), d.get("account"), d.get("name"), _blob(d))
                             for n, d in graph.nodes(data=True)))
-            # many edges carry the same attributes (one trust statement grants many callers): store each once
+            # one statement's evidence dict recurs in many edges (a trust statement grants many callers): each
+            # distinct dict is stored once in parts, and edges list them by number
             parts = _Parts()
             rows = []
             for u, v, k, d in graph.edges(keys=True, data=True):

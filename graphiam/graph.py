@@ -144,8 +144,7 @@ class GraphBuilder:
         timings["nodes"] = time.perf_counter() - started
         started = time.perf_counter()
         by_account = self._by_account()
-        self._index(ASSUME_ROLE)
-        self._index(PASS_ROLE)
+        self.indexes()
         timings["indexes"] = time.perf_counter() - started
         started = time.perf_counter()
         wanted = None if target_accounts is None else set(target_accounts)
