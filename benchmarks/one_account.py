@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graphiam.graph import GraphBuilder  # noqa: E402
-from graphiam.snapshot import snapshot_from_data  # noqa: E402
+from graphiam.graph.build import GraphBuilder  # noqa: E402
+from graphiam.snapshot.read import snapshot_from_data  # noqa: E402
 
 ACCOUNT = "222222222222"
 

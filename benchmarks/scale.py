@@ -49,10 +49,10 @@ def measure_one(accounts: int, seed: int, pairs: int, reference: bool, repeat: i
     previous graph freed, and keep the medians."""
     sys.path.insert(0, str(ROOT))
     from graphiam.access import AccessGraph
-    from graphiam.dask_engine import build_graph_in_processes
-    from graphiam.graph import build_reference_graph
-    from graphiam.query import find_path
-    from graphiam.snapshot import load_snapshot
+    from graphiam.graph.engines import build_graph_in_processes
+    from graphiam.graph.build import build_reference_graph
+    from graphiam.queries.paths import find_path
+    from graphiam.snapshot.read import load_snapshot
     from graphiam.synth import write_synthetic_org
 
     with tempfile.TemporaryDirectory() as folder:

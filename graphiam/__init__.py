@@ -5,12 +5,12 @@ whose ``path``, ``why``, ``reach`` and ``who_can`` answer the same questions as
 the command line; ``PathResult.to_dict()`` is the CLI's ``--json`` contract.
 """
 
-from .access import AccessGraph, PathResult, QueryError, load
-from .denied import DeniedMessageError
-from .names import UnknownPrincipalError
-from .snapshot import SnapshotError
-
-__version__ = "0.1.0"
+from .access import AccessGraph, PathResult, load
+from .queries.denied import DeniedMessageError
+from .queries.errors import QueryError
+from .queries.resolve import UnknownPrincipalError
+from .snapshot.read import SnapshotError
+from .version import __version__
 
 __all__ = ["AccessGraph", "DeniedMessageError", "PathResult", "QueryError", "SnapshotError",
            "UnknownPrincipalError", "__version__", "load"]

@@ -1,4 +1,4 @@
-"""The command line: a thin layer over :mod:`graphiam.access`.
+"""The command line: a thin layer over :mod:`graphiam.access`; its text comes from :mod:`graphiam.present.text`.
 
 Exit codes (documented in the README):
   0  reachable / all checks hold / query answered
@@ -19,12 +19,14 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .access import AccessGraph, PathResult, QueryError, load_with_report
-from .denied import DeniedMessageError
-from .names import UnknownPrincipalError
+from .access import AccessGraph, PathResult, load_with_report
 from .policy import ASSUME_ROLE, PASS_ROLE
-from .query import ReachRow
-from .snapshot import SnapshotError
+from .present.text import indented, rows_text
+from .queries.denied import DeniedMessageError
+from .queries.errors import QueryError
+from .queries.paths import ReachRow
+from .queries.resolve import UnknownPrincipalError
+from .snapshot.read import SnapshotError
 
 EXIT_OK, EXIT_NOT_REACHABLE, EXIT_BAD_INPUT, EXIT_SOME_ACCOUNTS_FAILED = 0, 1, 2, 3
 
@@ -139,26 +141,7 @@ def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str,
             out["trust_facts"] = facts
         print(json.dumps(out, indent=2))
         return
-    print(heading)
-    if not rows:
-        print("  (none)")
-    else:
-        width = max(len(r.arn) for r in rows)
-        print(f"  {'hops':>4}  {'action':<15} {'arn':<{width}}  notes")
-    for row in rows:
-        notes = []
-        if row.service:
-            notes.append(f"to {row.service}")
-        if row.conditional:
-            notes.append("conditional")
-        if row.kind not in ("user", "role"):
-            notes.append(row.kind)
-        print(f"  {row.hops:>4}  {row.action:<15} {row.arn:<{width}}  {', '.join(notes)}")
-    for fact in facts or ():
-        what = {"dangling": "a deleted principal (dangling trust, matches nobody)",
-                "external_account": "outside the snapshot",
-                "unknown_principal": "a principal missing from its account's file"}.get(fact["kind"], fact["kind"])
-        print(f"  note: its trust policy names {fact['principal']}: {what}")
+    print(rows_text(rows, heading, facts or ()))
 
 
 def _load_checks(path: str) -> list[dict]:
@@ -188,7 +171,7 @@ def _run_checks(access: AccessGraph, checks: list[dict], as_json: bool) -> int:
             outcomes.append({"name": name, "kind": "why", "passed": None, "result": result.to_dict()})
             if not as_json:
                 print(f"== TICKET  {name}")
-                print(_indent(result.to_text()))
+                print(indented(result.to_text()))
             continue
         result = access.path(check["source"], check["target"], check.get("action") or ASSUME_ROLE, check.get("service"))
         passed = result.reachable == (check["expect"] == "reachable")
@@ -196,7 +179,7 @@ def _run_checks(access: AccessGraph, checks: list[dict], as_json: bool) -> int:
         if not as_json:
             print(f"== {'PASS' if passed else 'FAIL'}  {name}  (expect {check['expect']})")
             # a failed check gets the whole story with the fix; a path that must stay closed gets no fix
-            print(_indent(result.to_text(brief=passed)))
+            print(indented(result.to_text(brief=passed)))
     failed = [o for o in outcomes if o["passed"] is False]
     if as_json:
         print(json.dumps({"checks": outcomes, "failed": len(failed)}, indent=2))
@@ -204,10 +187,6 @@ def _run_checks(access: AccessGraph, checks: list[dict], as_json: bool) -> int:
         asserted = sum(1 for o in outcomes if o["passed"] is not None)
         print(f"{asserted - len(failed)} of {asserted} path checks hold; {len(outcomes) - asserted} ticket(s) explained")
     return EXIT_NOT_REACHABLE if failed else EXIT_OK
-
-
-def _indent(text: str) -> str:
-    return "\n".join("   " + line for line in text.splitlines())
 
 
 def main(argv: Sequence[str] | None = None, hold: list | None = None) -> int:
@@ -301,8 +280,8 @@ def _cache_key(args: argparse.Namespace) -> str | None:
     """The snapshot's cache key, hashed once per run (``None`` with --no-cache)."""
     if args.no_cache:
         return None
-    from . import cache as graph_cache
-    from .snapshot import snapshot_files
+    from .graph import cache as graph_cache
+    from .snapshot.read import snapshot_files
 
     return graph_cache.snapshot_key(snapshot_files(args.data))
 
@@ -311,9 +290,10 @@ def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph,
     """A warm ``path`` or ``why``: answered from the cache's query index, without loading the whole graph."""
     if args.command not in ("path", "why"):
         return None
-    from . import cache as graph_cache
-    from .cache_index import QueryIndex, partial_access
-    from .denied import parse_denied_message
+    from .access import partial_access
+    from .graph import cache as graph_cache
+    from .graph.index import QueryIndex
+    from .queries.denied import parse_denied_message
 
     index_path = graph_cache.index_file(key)
     if not index_path.is_file():
@@ -384,7 +364,7 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
         _print_rows(access.who_can(subject), args.json, subject, f"Who can reach {subject}:", facts)
         return EXIT_OK
     if args.command == "export":
-        from .export import write_export  # its ExportError is a QueryError: one line, exit code 2
+        from .present.export import write_export  # its ExportError is a QueryError: one line, exit code 2
         summary = write_export(access.graph, args.output, args.format)
         if args.output != "-":
             print(f"wrote {args.output}: {args.format}, {summary.nodes} nodes, {summary.edges} edges")
@@ -396,18 +376,16 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
 
 def _map(access: AccessGraph, args: argparse.Namespace) -> int:
     try:
-        from .render.map import MapOptions, MapTooLarge, write_map
+        from .present.map import MapOptions, MapTooLarge, write_map
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise QueryError(f"map needs pyvis ({error}); install it with: pip install 'graphiam[map]'") from None
     if args.depth < 0 or args.max_nodes < 1:
         raise QueryError("--depth must be 0 or more and --max-nodes at least 1")
-    options = MapOptions(
-        focus=args.focus, depth=args.depth, accounts=tuple(args.account),
-        path=tuple(args.path) if args.path else None, path_action=args.action, path_service=args.service,
-        max_nodes=args.max_nodes, title=f"graphiam access map: {', '.join(args.data)}",
-    )
+    options = MapOptions(focus=args.focus, depth=args.depth, accounts=tuple(args.account), max_nodes=args.max_nodes,
+                         title=f"graphiam access map: {', '.join(args.data)}")
+    result = access.path(args.path[0], args.path[1], args.action, args.service) if args.path else None
     try:
-        summary = write_map(access, args.output, options)
+        summary = write_map(access.graph, access.snapshot, args.output, options, result)
     except MapTooLarge as error:
         raise QueryError(str(error)) from None
     except OSError as error:

@@ -18,8 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from graphiam.model import Snapshot
-from graphiam.snapshot import snapshot_from_data
+from graphiam.snapshot.model import Snapshot
+from graphiam.snapshot.read import snapshot_from_data
 
 _ids = itertools.count(1)
 

@@ -7,7 +7,7 @@ import gc
 import pytest
 
 from graphiam.gcpause import paused_gc
-from graphiam.graph import build_graph
+from graphiam.graph.build import build_graph
 from builders import Org, trust_account
 
 

@@ -23,7 +23,7 @@ import pytest
 import graphiam
 from graphiam.access import AccessGraph
 from graphiam.cli import main
-from graphiam.snapshot import snapshot_from_data
+from graphiam.snapshot.read import snapshot_from_data
 from graphiam.synth import AWS_MANAGED, SynthError, synthetic_org_data, write_synthetic_org
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

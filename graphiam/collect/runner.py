@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
-from ..snapshot import MANIFEST_KIND
+from ..snapshot.read import MANIFEST_KIND
 from .account import collect_account
 from .clients import AccountSession, ClientOptions
 from .organization import collect_organization

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Mapping, Sequence
 
-from ..model import Condition
+from ..snapshot.model import Condition
 from .matching import UnresolvedVariable, arn_matches, restore_literals, substitute_variables, wildcard_match
 
 # Keys the snapshot decides. Families end in "/" and cover every key under them.

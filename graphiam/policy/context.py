@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Organization, Principal, Role, Snapshot, User
+from ..snapshot.model import Organization, Principal, Role, Snapshot, User
 from .conditions import RequestContext
 
 

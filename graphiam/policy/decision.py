@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-from ..model import Condition
+from ..snapshot.model import Condition
 from .conditions import describe_condition
 
 Layer = Literal["identity", "trust", "permissions_boundary", "scp", "rcp"]

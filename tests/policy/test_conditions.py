@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphiam.model import Condition
+from graphiam.snapshot.model import Condition
 from graphiam.policy.conditions import (
     REQUEST_TIME_KEYS,
     RequestContext,

@@ -570,7 +570,7 @@ def test_rule15_star_principal_narrowed_by_org_id():
     # take 444444444444 out of the organization file: it is outside the org
     org_json = dict(snapshot_files[-1][1])
     org_json["Accounts"] = [a for a in org_json["Accounts"] if a["Id"] != "444444444444"]
-    from graphiam.snapshot import snapshot_from_data
+    from graphiam.snapshot.read import snapshot_from_data
     snapshot = snapshot_from_data([*snapshot_files[:-1], ("organization.json", org_json)])
     engine = PolicyEngine(snapshot)
     deploy = snapshot.role(DEPLOY)

@@ -1,0 +1,94 @@
+"""What the access graph holds: its node keys, edge keys and edge attributes.
+
+Nodes are keyed by ARN (services by their principal name, e.g.
+``ec2.amazonaws.com``; accounts by ``arn:aws:iam::ACCOUNT:root``) and carry
+``kind`` (user, group, role, service, federated, account), ``account``,
+``name``, ``tags`` and, for accounts outside the snapshot, ``external=True``.
+
+Edges (``key`` in brackets):
+
+- ``member_of`` [member_of]: user -> group;
+- ``can_assume`` [can_assume]: principal -> role (``action`` is sts:AssumeRole,
+  or AssumeRoleWithSAML / AssumeRoleWithWebIdentity from a federated provider);
+- ``can_pass`` [can_pass:SERVICE]: principal -> role it may pass to SERVICE.
+
+Every assume/pass edge carries the attributes :func:`edge_attributes` gives:
+``granted_by`` (the allowing statements), ``conditions`` (request-time
+requirements; ``conditional`` is true when there are any) and ``depends_on``
+(missing data the decision depends on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..policy import Decision, Evidence, Outcome, Requirement
+from ..snapshot.names import account_root
+
+CAN_ASSUME = "can_assume"
+CAN_PASS = "can_pass"
+MEMBER_OF = "member_of"
+
+
+def account_node(account_id: str) -> str:
+    """The node of a whole account."""
+    return account_root(account_id)
+
+
+def pass_key(service: str) -> str:
+    return f"{CAN_PASS}:{service}"
+
+
+@dataclass(frozen=True)
+class TrustFact:
+    """A trust entry the graph cannot turn into an edge to a known principal."""
+
+    role: str
+    principal: str
+    kind: str  # "dangling" (a deleted principal's unique id), "external_account", "unknown_principal"
+    sid: str | None
+    statement: int
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "principal": self.principal, "kind": self.kind, "sid": self.sid,
+                "statement": self.statement}
+
+
+class SharedDicts:
+    """``to_dict()`` of each evidence or requirement, made once and shared by every edge it grants.
+
+    One trust statement grants many edges: sharing its dict keeps the graph
+    and its cache small. Read the dicts, never mutate them. Lookups go by
+    object identity first (the engine hands out the same Evidence object for
+    a remembered match), then by value; the table holds what it has seen, so
+    an id is never reused while it is in the table.
+    """
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[object, dict]] = {}
+        self._by_value: dict[Evidence | Requirement, dict] = {}
+
+    def __call__(self, value: Evidence | Requirement) -> dict:
+        entry = self._by_id.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1]
+        found = self._by_value.get(value)
+        if found is None:
+            found = self._by_value[value] = value.to_dict()
+        self._by_id[id(value)] = (value, found)
+        return found
+
+
+def edge_attributes(edge_type: str, action: str, decision: Decision, service: str | None = None,
+                    shared: SharedDicts | None = None) -> dict:
+    """An edge's attributes; with ``shared``, evidence and condition dicts shared across edges."""
+    as_dict = shared or (lambda value: value.to_dict())
+    return {
+        "edge_type": edge_type,
+        "action": action,
+        "service": service,
+        "conditional": decision.outcome is Outcome.CONDITIONAL,
+        "granted_by": [as_dict(e) for e in decision.granted_by],
+        "conditions": [as_dict(r) for r in decision.requirements] if decision.requirements else [],
+        "depends_on": list(decision.depends_on),
+    }

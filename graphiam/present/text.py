@@ -1,0 +1,103 @@
+"""What the command line prints: path answers, reach and who-can tables, as plain text.
+
+Every function takes result values (:class:`~graphiam.queries.answer.PathAnswer`,
+:class:`~graphiam.queries.paths.ReachRow`) and returns text; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable, Mapping
+
+from ..queries.answer import PathAnswer
+from ..queries.paths import ReachRow
+
+# what a trust fact's kind means, in a who-can table
+_FACT_MEANINGS = {
+    "dangling": "a deleted principal (dangling trust, matches nobody)",
+    "external_account": "outside the snapshot",
+    "unknown_principal": "a principal missing from its account's file",
+}
+
+
+def evidence_items(granted_by: Iterable[Mapping], source: str) -> list[str]:
+    """The statements that grant an edge, one ``LAYER: POLICY[ on WHERE] statement SID`` each.
+
+    ``SID`` is ``#n`` (the 1-based position) for a statement without a Sid;
+    ``on WHERE`` names the group or other principal an identity policy is
+    attached to when it is not the edge's source itself.
+    """
+    out = []
+    for evidence in granted_by:
+        label = evidence.get("sid") or f"#{evidence.get('statement')}"
+        where = evidence.get("attached_to")
+        on = ""
+        if evidence.get("layer") == "identity" and where and where != source:
+            on = f" on {where.split(':', 5)[-1]}"
+        out.append(f"{evidence.get('layer')}: {evidence.get('policy')}{on} statement {label}")
+    return out
+
+
+def path_text(result: PathAnswer, brief: bool = False) -> str:
+    """The answer for people; ``brief`` leaves out the granting statements and the fix."""
+    what = f"{result.action}" + (f" to {result.service}" if result.service else "")
+    lines = []
+    if result.reachable:
+        state = "REACHABLE" + (" (conditional)" if result.conditional else "")
+        lines.append(f"{state}: {result.source} -> {result.target} [{what}] in {len(result.path)} hop(s)")
+        for number, hop in enumerate(result.path, 1):
+            lines.append(f"  {number}. {hop.source} -> {hop.target} ({hop.action}{' to ' + hop.service if hop.service else ''})")
+            for text in [] if brief else evidence_items(hop.granted_by, hop.source):
+                lines.append(f"       granted by {text}")
+            for condition in hop.conditions:
+                lines.append(f"       only if {condition['text']}")
+    else:
+        lines.append(f"NOT REACHABLE: {result.source} -> {result.target} [{what}]")
+    if result.blockers:
+        lines.append("The direct request is denied:" if result.reachable else "Why the direct request is denied:")
+        for blocker in result.blockers:
+            lines.append(f"  - [{blocker.layer}, {blocker.effect.replace('_', ' ')}] {blocker.message}")
+    if result.reported is not None and result.reported.policy_type:
+        lines.append(f"The error text blamed: {result.reported.policy_type} ({result.reported.effect or 'unspecified'}); "
+                     "AWS names only one policy type even when several block.")
+    if result.fix and not brief:
+        lines.append("Smallest fix (verified by re-evaluating the request with it):")
+        for change in result.fix:
+            if change["type"] == "add_identity_statement":
+                lines.append(f"  Add this statement to a new inline policy '{change['policy_name']}' on {change['principal']}:")
+            else:
+                lines.append(f"  Append this statement to the trust policy of {change['role']}:")
+            lines.extend("    " + line for line in json.dumps(change["statement"], indent=2).splitlines())
+    elif not result.reachable and result.blockers and not brief:
+        lines.append("No added Allow can open this: change the denying policy, boundary, SCP or RCP named above.")
+    for warning in result.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def rows_text(rows: list[ReachRow], heading: str, facts: Iterable[Mapping] = ()) -> str:
+    """A ``reach`` or ``who-can`` table under ``heading``, then the trust facts of the subject."""
+    lines = [heading]
+    if not rows:
+        lines.append("  (none)")
+    else:
+        width = max(len(r.arn) for r in rows)
+        lines.append(f"  {'hops':>4}  {'action':<15} {'arn':<{width}}  notes")
+    for row in rows:
+        notes = []
+        if row.service:
+            notes.append(f"to {row.service}")
+        if row.conditional:
+            notes.append("conditional")
+        if row.kind not in ("user", "role"):
+            notes.append(row.kind)
+        lines.append(f"  {row.hops:>4}  {row.action:<15} {row.arn:<{width}}  {', '.join(notes)}")
+    for fact in facts:
+        what = _FACT_MEANINGS.get(fact["kind"], fact["kind"])
+        lines.append(f"  note: its trust policy names {fact['principal']}: {what}")
+    return "\n".join(lines)
+
+
+def indented(text: str, prefix: str = "   ") -> str:
+    """``text`` with every line indented (check results under their heading)."""
+    return "\n".join(prefix + line for line in text.splitlines())

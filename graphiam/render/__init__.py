@@ -1,1 +1,0 @@
-"""Presentation: HTML access maps and Jupyter reprs."""

@@ -1,0 +1,281 @@
+"""The typed model of a snapshot: frozen dataclasses, no AWS semantics.
+
+Everything here is plain data read by :mod:`graphiam.snapshot`. The policy
+engine (:mod:`graphiam.policy`) is the only place that gives it meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterator, Literal, Mapping
+
+from .names import account_of
+
+Effect = Literal["Allow", "Deny"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ``operator: {key: [values]}`` entry of a Condition block."""
+
+    operator: str  # as written, e.g. "ForAnyValue:StringLikeIfExists"
+    key: str  # as written, e.g. "aws:PrincipalTag/team"
+    values: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"operator": self.operator, "key": self.key, "values": list(self.values)}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a policy document.
+
+    ``actions``/``resources``/``principals`` hold what the statement lists;
+    the ``not_*`` flags say whether it was the ``Not...`` form of the element.
+    ``resources`` is ``None`` when the statement has neither Resource nor
+    NotResource (trust policies). ``principals`` pairs a principal type
+    ("AWS", "Service", "Federated", "CanonicalUser") with its values; the bare
+    ``"Principal": "*"`` is stored as ``(("AWS", ("*",)),)``, which IAM treats
+    the same way.
+    """
+
+    effect: Effect
+    actions: tuple[str, ...]
+    not_action: bool = False
+    resources: tuple[str, ...] | None = None
+    not_resource: bool = False
+    principals: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    not_principal: bool = False
+    conditions: tuple[Condition, ...] = ()
+    sid: str | None = None
+    index: int = 0  # position in its document, to name statements without a Sid
+
+    def named_principals(self) -> Iterator[tuple[str, str]]:
+        """Each (principal type, value) the Principal or NotPrincipal element lists, in order."""
+        for principal_type, values in self.principals or ():
+            for value in values:
+                yield principal_type, value
+
+    @property
+    def label(self) -> str:
+        """The Sid, or ``#n`` (1-based) for a statement without one."""
+        return self.sid if self.sid else f"#{self.index + 1}"
+
+
+@dataclass(frozen=True)
+class PolicyDocument:
+    statements: tuple[Statement, ...]
+    digest: str  # sha256 of the canonical JSON; equal documents share one parsed object
+    raw: Mapping = field(default_factory=dict, compare=False, repr=False)
+    # action -> the statements whose Action/NotAction covers it: filled by the policy engine, and
+    # gone with the document (no process-wide table)
+    by_action: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __getstate__(self) -> dict:
+        """Pickles (the graph cache, Dask) leave the per-action cache out."""
+        return {"statements": self.statements, "digest": self.digest, "raw": self.raw}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "by_action", {})
+
+
+PolicyKind = Literal["inline", "managed", "boundary", "trust", "scp", "rcp"]
+
+
+@dataclass(frozen=True)
+class AttachedPolicy:
+    """A policy as it applies to one principal or target.
+
+    ``arn`` is the managed policy ARN (``None`` for inline and trust
+    policies). ``document`` is ``None`` when the snapshot references a managed
+    policy it does not contain: decisions that need it say so.
+    """
+
+    name: str
+    kind: PolicyKind
+    document: PolicyDocument | None
+    arn: str | None = None
+    attached_to: str | None = None  # where it is attached (principal ARN, OU id, ...)
+
+    @property
+    def ref(self) -> str:
+        """What a person calls this policy in a message: its ARN, or its name."""
+        return self.arn or self.name
+
+
+@dataclass(frozen=True)
+class Tag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ManagedPolicy:
+    arn: str
+    name: str
+    document: PolicyDocument  # the default version only
+    default_version: str
+
+
+@dataclass(frozen=True)
+class Group:
+    arn: str
+    name: str
+    account_id: str
+    group_id: str
+    path: str
+    inline_policies: tuple[AttachedPolicy, ...]
+    managed_policy_arns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class User:
+    arn: str
+    name: str
+    account_id: str
+    user_id: str
+    path: str
+    tags: tuple[Tag, ...]
+    inline_policies: tuple[AttachedPolicy, ...]
+    managed_policy_arns: tuple[str, ...]
+    group_names: tuple[str, ...]
+    permissions_boundary_arn: str | None
+
+    kind: Literal["user"] = "user"
+
+
+@dataclass(frozen=True)
+class Role:
+    arn: str
+    name: str
+    account_id: str
+    role_id: str
+    path: str
+    tags: tuple[Tag, ...]
+    trust_policy: PolicyDocument
+    inline_policies: tuple[AttachedPolicy, ...]
+    managed_policy_arns: tuple[str, ...]
+    permissions_boundary_arn: str | None
+
+    kind: Literal["role"] = "role"
+
+    @property
+    def is_service_linked(self) -> bool:
+        """Service-linked roles live under ``/aws-service-role/``; SCPs and RCPs skip them."""
+        return self.path.startswith("/aws-service-role/")
+
+
+Principal = User | Role
+
+
+@dataclass(frozen=True)
+class Account:
+    account_id: str
+    source: str  # the file it was read from
+    users: Mapping[str, User]  # by ARN
+    groups: Mapping[str, Group]  # by ARN
+    roles: Mapping[str, Role]  # by ARN
+    policies: Mapping[str, ManagedPolicy]  # by ARN, AWS managed ones included
+
+
+@dataclass(frozen=True)
+class OrgPolicy:
+    policy_id: str
+    name: str
+    arn: str
+    type: Literal["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"]
+    document: PolicyDocument
+    target_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Organization:
+    """The organization file: the OU tree and its SCPs and RCPs."""
+
+    org_id: str
+    management_account_id: str
+    source: str
+    root_ids: tuple[str, ...]
+    parents: Mapping[str, str]  # account id or OU id -> parent id
+    names: Mapping[str, str]  # OU/account/root id -> name
+    policies: tuple[OrgPolicy, ...]
+
+    def path_of(self, account_id: str) -> tuple[str, ...] | None:
+        """Ids from the root down to the account itself, or ``None`` if not a member."""
+        if account_id not in self.parents:
+            return None
+        chain = [account_id]
+        node = account_id
+        seen = {account_id}
+        while node in self.parents:
+            node = self.parents[node]
+            if node in seen:  # a cycle would be a broken file; the reader rejects it
+                break
+            seen.add(node)
+            chain.append(node)
+        return tuple(reversed(chain))
+
+    def org_path_string(self, account_id: str) -> str | None:
+        """The ``aws:PrincipalOrgPaths`` value: ``o-id/r-id/ou-a/ou-b/`` (the account's parent chain)."""
+        path = self.path_of(account_id)
+        if path is None:
+            return None
+        return "/".join((self.org_id,) + path[:-1]) + "/"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    accounts: Mapping[str, Account]
+    organization: Organization | None = None
+    warnings: tuple[str, ...] = ()
+    aws_managed_policies: Mapping[str, ManagedPolicy] = field(default_factory=dict)  # from files with no account
+
+    # -- lookups -----------------------------------------------------------
+    def principal(self, arn: str) -> Principal | None:
+        account = self.accounts.get(account_of(arn) or "")
+        if account is None:
+            return None
+        return account.users.get(arn) or account.roles.get(arn)
+
+    def role(self, arn: str) -> Role | None:
+        account = self.accounts.get(account_of(arn) or "")
+        return account.roles.get(arn) if account else None
+
+    def managed_policy(self, arn: str) -> ManagedPolicy | None:
+        owner = account_of(arn)
+        if owner and owner in self.accounts:
+            return self.accounts[owner].policies.get(arn)
+        if arn in self.aws_managed_policies:
+            return self.aws_managed_policies[arn]
+        for account in self.accounts.values():  # AWS managed: any account file may carry it
+            found = account.policies.get(arn)
+            if found is not None:
+                return found
+        return None
+
+    def groups_of(self, user: User) -> tuple[Group, ...]:
+        account = self.accounts[user.account_id]
+        by_name = {group.name: group for group in account.groups.values()}
+        return tuple(by_name[name] for name in user.group_names if name in by_name)
+
+    def all_principals(self) -> list[Principal]:
+        out: list[Principal] = []
+        for account_id in sorted(self.accounts):
+            account = self.accounts[account_id]
+            out.extend(account.users[arn] for arn in sorted(account.users))
+            out.extend(account.roles[arn] for arn in sorted(account.roles))
+        return out
+
+    def all_roles(self) -> list[Role]:
+        return [p for p in self.all_principals() if isinstance(p, Role)]
+
+    # -- in-memory edits (used to verify fixes) ----------------------------
+    def with_principal(self, updated: Principal) -> "Snapshot":
+        account = self.accounts[updated.account_id]
+        if isinstance(updated, User):
+            account = replace(account, users={**account.users, updated.arn: updated})
+        else:
+            account = replace(account, roles={**account.roles, updated.arn: updated})
+        return replace(self, accounts={**self.accounts, account.account_id: account})

@@ -1,0 +1,108 @@
+"""The graph cache: keyed by snapshot content and graphiam's code, never stale, never fatal."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graphiam.graph import cache as graph_cache
+from graphiam.access import load_with_report
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample-org"
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("GRAPHIAM_CACHE_DIR", str(folder))
+    return folder
+
+
+def edges(access) -> set:
+    return {(u, v, k) for u, v, k in access.graph.edges(keys=True)}
+
+
+def test_second_load_is_answered_by_the_cache(cache_dir):
+    first, report = load_with_report([SAMPLE], cache=True)
+    assert report["cache"] == "miss" and len(list(cache_dir.glob("*.pickle"))) == 1
+    second, report = load_with_report([SAMPLE], cache=True)
+    assert report["cache"] == "hit" and "load" not in report["timings"]
+    assert edges(second) == edges(first)
+    assert second.path("alice", "Deploy").to_dict() == first.path("alice", "Deploy").to_dict()
+
+
+def test_a_changed_snapshot_is_a_different_key(cache_dir, tmp_path):
+    copy = tmp_path / "snapshot"
+    shutil.copytree(SAMPLE, copy)
+    before, _ = load_with_report([copy], cache=True)
+    assert not before.path("alice", "arn:aws:iam::333333333333:role/Deploy").reachable
+    deploy = copy / "accounts" / "333333333333-prod.json"
+    data = json.loads(deploy.read_text())
+    role = next(r for r in data["RoleDetailList"] if r["RoleName"] == "Deploy")
+    role["AssumeRolePolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:user/alice"}, "Action": "sts:AssumeRole"})
+    deploy.write_text(json.dumps(data))
+    after, report = load_with_report([copy], cache=True)
+    assert report["cache"] == "miss"
+    assert after.path("alice", "arn:aws:iam::333333333333:role/Deploy").reachable
+
+
+def test_the_key_covers_graphiams_own_code(cache_dir, monkeypatch):
+    files = sorted(SAMPLE.rglob("*.json"))
+    key = graph_cache.snapshot_key(files)
+    monkeypatch.setattr(graph_cache, "code_fingerprint", lambda: "another graphiam")
+    assert graph_cache.snapshot_key(files) != key
+
+
+def test_a_corrupt_entry_is_rebuilt(cache_dir):
+    load_with_report([SAMPLE], cache=True)
+    (entry,) = cache_dir.glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    access, report = load_with_report([SAMPLE], cache=True)
+    assert report["cache"] == "miss" and access.graph.number_of_edges() > 0
+    assert entry.read_bytes() != b"not a pickle"
+
+
+def test_an_unwritable_cache_is_skipped(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("GRAPHIAM_CACHE_DIR", str(blocker / "cache"))  # a folder cannot be made under a file
+    access, report = load_with_report([SAMPLE], cache=True)
+    assert report["cache"] == "miss" and access.graph.number_of_edges() > 0
+
+
+def test_cache_location_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("GRAPHIAM_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert graph_cache.cache_dir() == tmp_path / "xdg" / "graphiam"
+
+
+def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
+    root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, **env, "PYTHONPATH": str(root)}
+    return subprocess.run([sys.executable, "-m", "graphiam.cli", *args], capture_output=True, text=True,
+                          env=environment, timeout=120)
+
+
+def test_build_command_reports_counts_timings_and_the_cache(cache_dir):
+    env = {"GRAPHIAM_CACHE_DIR": str(cache_dir)}
+    first = run_cli("build", "--data", str(SAMPLE), "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["cache"] == "miss"
+    assert report["counts"]["accounts"] == 6 and report["counts"]["principals"] == 60
+    assert report["counts"]["edges"] == report["counts"]["assume_edges"] + report["counts"]["pass_edges"]
+    assert report["counts"]["candidate_pairs_evaluated"] >= report["counts"]["edges"]
+    assert {"load", "build_indexes", "build_edges", "total"} <= set(report["timings_seconds"])
+    second = json.loads(run_cli("build", "--data", str(SAMPLE), "--json", env=env).stdout)
+    assert second["cache"] == "hit" and second["counts"] == report["counts"]
+    fresh = json.loads(run_cli("build", "--data", str(SAMPLE), "--json", "--no-cache", env=env).stdout)
+    assert fresh["cache"] == "off"
+    path = run_cli("path", "alice", "Deploy", "--data", str(SAMPLE), "--json", env=env)
+    assert path.returncode == 1 and json.loads(path.stdout)["blockers"][0]["layer"] == "trust"
