@@ -1,7 +1,7 @@
 """A cache of built access graphs, keyed by the snapshot's content and graphiam's own code.
 
 The second ``graphiam path`` on an unchanged snapshot does not rebuild: it
-answers from the entry's query index (:mod:`graphiam.cache_index`), reading only
+answers from the entry's query index (:mod:`graphiam.graph.index`), reading only
 what the question touches; other commands load the whole built graph. The key hashes every snapshot file's bytes (in path
 order) together with graphiam's version and the bytes of its own modules, so
 an edited snapshot or an upgraded (or locally changed) graphiam never reads a
@@ -79,7 +79,7 @@ def load_cached(key: str) -> tuple[Snapshot, nx.MultiDiGraph] | None:
 
 
 def index_file(key: str) -> Path:
-    """The entry's query index (see :mod:`graphiam.cache_index`)."""
+    """The entry's query index (see :mod:`graphiam.graph.index`)."""
     return cache_dir() / f"{key}.sqlite"
 
 

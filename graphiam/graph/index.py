@@ -1,6 +1,6 @@
 """The cache's query index: answer ``path`` and ``why`` without loading the whole graph.
 
-Next to each cached graph (a pickle, see :mod:`graphiam.cache`) the cache
+Next to each cached graph (a pickle, see :mod:`graphiam.graph.cache`) the cache
 keeps an SQLite file with the graph's nodes and edges (indexed by source and
 target) and each account of the snapshot. A warm ``graphiam path`` then reads
 only what its question touches: the nodes reachable from SOURCE (breadth-first,

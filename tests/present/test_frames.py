@@ -1,4 +1,4 @@
-"""pandas tables (graphiam.frames and the AccessGraph *_frame methods)."""
+"""pandas tables (graphiam.present.frames and the AccessGraph *_frame methods)."""
 
 from __future__ import annotations
 

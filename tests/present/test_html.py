@@ -1,4 +1,4 @@
-"""Jupyter HTML reprs: PathResult._repr_html_ and AccessGraph._repr_html_ (graphiam/render/html.py)."""
+"""Jupyter HTML reprs: PathResult._repr_html_ and AccessGraph._repr_html_ (graphiam/present/html.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for graphiam.denied: pasted AccessDenied messages."""
+"""Tests for graphiam.queries.denied: pasted AccessDenied messages."""
 
 from __future__ import annotations
 
