@@ -3,9 +3,9 @@
 
 Run from anywhere:
 
-    python3 data/make_sample_org.py
+    python3 data/make_sample_org.py [--output DIR]
 
-It (re)writes, next to this script:
+It (re)writes, in DIR (by default the folder of this script):
 
 * ``sample-org/organization.json``  - the organization: roots, OUs, accounts,
   SCPs and RCPs with their targets.
@@ -16,9 +16,9 @@ It (re)writes, next to this script:
 * ``sample-checks.json`` - the reachability checks and AccessDenied tickets
   that ``SCENARIOS.md`` explains.
 
-Everything is deterministic (ids are derived from names, dates are fixed or
-derived from names), so rerunning produces byte-identical files.  Standard
-library only, no network.
+The files are written with ``graphiam.snapshot.builder``.  Everything is
+deterministic (the builder derives ids from names, dates are fixed or derived
+from names here), so rerunning produces byte-identical files; no network.
 
 The scenarios (W1-W6 working, B1-B7 broken) are described in SCENARIOS.md;
 the comments tagged with the same ids below show where each one is built.
@@ -26,16 +26,38 @@ the comments tagged with the same ids below show where each one is built.
 
 from __future__ import annotations
 
-import base64
+import argparse
 import datetime as _dt
 import hashlib
+import importlib.util
 import json
-import urllib.parse
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OUT_DIR = HERE / "sample-org"
-CHECKS_FILE = HERE / "sample-checks.json"
+
+# The script is run by path, so Python looks for imports next to it, not in the
+# repository.  When graphiam is not installed (a fresh checkout), use the copy
+# in the repository this script belongs to.
+if importlib.util.find_spec("graphiam") is None:
+    sys.path.insert(0, str(HERE.parent))
+
+from graphiam.snapshot import builder  # noqa: E402
+from graphiam.snapshot.builder import (  # noqa: E402
+    RCP,
+    SCP,
+    Account,
+    Org,
+    policy,
+    policy_arn,
+    role_arn,
+    trust,
+    trust_account,
+    trust_arn,
+    trust_service,
+    user_arn,
+)
+from graphiam.snapshot.names import account_root  # noqa: E402
 
 ORG_ID = "o-a1b2c3d4e5"
 ROOT_ID = "r-ab12"
@@ -56,20 +78,11 @@ BASE_DATE = _dt.datetime(2022, 1, 10, 10, 0, 0, tzinfo=_dt.timezone.utc)
 
 
 # ---------------------------------------------------------------------------
-# deterministic ids and dates
+# deterministic dates (unique ids are the builder's, derived from names)
 # ---------------------------------------------------------------------------
 
 def _digest(*parts: str) -> bytes:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
-
-
-def unique_id(prefix: str, *parts: str) -> str:
-    """An IAM-style unique id: 4-letter prefix + 17 chars of [A-Z2-7]."""
-    return prefix + base64.b32encode(_digest(prefix, *parts)).decode("ascii")[:17]
-
-
-def org_policy_id(name: str) -> str:
-    return "p-" + base64.b32encode(_digest("org-policy", name)).decode("ascii")[:8].lower()
 
 
 def stamp(days_after_base: int) -> str:
@@ -77,35 +90,25 @@ def stamp(days_after_base: int) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def created(not_before_days: int, *parts: str) -> str:
-    """A creation date fixed per entity, within ~20 months after ``not_before_days``."""
-    return stamp(not_before_days + 1 + int.from_bytes(_digest("date", *parts)[:4], "big") % 600)
+def days_later(date_text: str, days: int) -> str:
+    when = _dt.datetime.strptime(date_text, "%Y-%m-%dT%H:%M:%SZ") + _dt.timedelta(days=days)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# ---------------------------------------------------------------------------
-# ARNs
-# ---------------------------------------------------------------------------
-
-def account_root(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:root"
-
-
-def user_arn(account_id: str, name: str, path: str = "/") -> str:
-    return f"arn:aws:iam::{account_id}:user{path}{name}"
-
-
-def role_arn(account_id: str, name: str, path: str = "/") -> str:
-    return f"arn:aws:iam::{account_id}:role{path}{name}"
+def created_after(joined_days: int, account_id: str) -> builder.CreateDates:
+    """The account's CreateDate hook: each entity's date is fixed by its name, within ~20 months of joining."""
+    def create_date(kind: str, name: str) -> str:
+        return stamp(joined_days + 1 + int.from_bytes(_digest("date", account_id, kind, name)[:4], "big") % 600)
+    return create_date
 
 
 def aws_policy(name: str) -> str:
     """ARN of an AWS managed policy known to this script (see AWS_MANAGED)."""
-    path = AWS_MANAGED[name]["path"]
-    return f"arn:aws:iam::aws:policy{path}{name}"
+    return policy_arn("aws", name, AWS_MANAGED[name]["path"])
 
 
 # ---------------------------------------------------------------------------
-# policy document builders
+# statements, written the way the console writes them (one value: no list)
 # ---------------------------------------------------------------------------
 
 def _one_or_many(values):
@@ -113,22 +116,12 @@ def _one_or_many(values):
     return values[0] if len(values) == 1 else values
 
 
-def policy(*statements: dict) -> dict:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
 def allow(actions, resources="*", condition: dict | None = None, sid: str | None = None) -> dict:
-    statement = {"Sid": sid} if sid else {}
-    statement.update(Effect="Allow", Action=_one_or_many(actions), Resource=_one_or_many(resources))
-    if condition:
-        statement["Condition"] = condition
-    return statement
+    return builder.allow(_one_or_many(actions), _one_or_many(resources), condition, sid=sid)
 
 
 def deny(actions, resources="*", condition: dict | None = None, sid: str | None = None) -> dict:
-    statement = allow(actions, resources, condition, sid)
-    statement["Effect"] = "Deny"
-    return statement
+    return builder.deny(_one_or_many(actions), _one_or_many(resources), condition, sid=sid)
 
 
 def assume(*targets: str, sid: str | None = None) -> dict:
@@ -136,47 +129,16 @@ def assume(*targets: str, sid: str | None = None) -> dict:
     return allow("sts:AssumeRole", list(targets), sid=sid)
 
 
-def _trust(principal, action="sts:AssumeRole", condition=None, sid=None) -> dict:
-    statement = {"Sid": sid} if sid else {}
-    statement.update(Effect="Allow", Principal=principal, Action=_one_or_many(action))
-    if condition:
-        statement["Condition"] = condition
-    return statement
-
-
-def trust_account(account_id: str, condition=None, sid=None, action="sts:AssumeRole") -> dict:
-    """Trust statement naming a whole account (its root): callers also need an identity allow."""
-    return _trust({"AWS": account_root(account_id)}, action, condition, sid)
-
-
-def trust_principal(*arns: str, condition=None, sid=None, action="sts:AssumeRole") -> dict:
-    """Trust statement naming exact principals (user/role ARNs, or whatever text IAM kept)."""
-    return _trust({"AWS": _one_or_many(list(arns))}, action, condition, sid)
-
-
-def trust_service(service: str, sid=None) -> dict:
-    return _trust({"Service": service}, "sts:AssumeRole", None, sid)
-
-
-def trust_anyone(condition: dict, sid=None, principal="*") -> dict:
-    """Trust statement with Principal "*" narrowed by conditions."""
-    return _trust(principal, "sts:AssumeRole", condition, sid)
-
-
 def trust_saml(provider_arn: str) -> dict:
-    return _trust(
+    return trust(
         {"Federated": provider_arn},
         "sts:AssumeRoleWithSAML",
         {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
     )
 
 
-def trust_oidc(provider_arn: str, condition: dict) -> dict:
-    return _trust({"Federated": provider_arn}, "sts:AssumeRoleWithWebIdentity", condition)
-
-
-def tags(**pairs: str) -> list[dict]:
-    return [{"Key": key.replace("_", "-"), "Value": value} for key, value in pairs.items()]
+def tags(**pairs: str) -> dict[str, str]:
+    return {key.replace("_", "-"): value for key, value in pairs.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -186,17 +148,15 @@ def tags(**pairs: str) -> list[dict]:
 AWS_MANAGED: dict[str, dict] = {
     "AdministratorAccess": {
         "path": "/",
-        "version": "v1",
         "created": "2015-02-06T18:39:46Z",
         "updated": "2015-02-06T18:39:46Z",
-        "document": policy(allow("*", "*")),
+        "statements": [allow("*", "*")],
     },
     "ReadOnlyAccess": {
         "path": "/",
-        "version": "v1",
         "created": "2015-02-06T18:39:48Z",
         "updated": "2024-02-20T18:14:21Z",
-        "document": policy(
+        "statements": [
             allow(
                 [
                     "cloudtrail:Describe*", "cloudtrail:Get*", "cloudtrail:List*", "cloudtrail:LookupEvents",
@@ -217,14 +177,13 @@ AWS_MANAGED: dict[str, dict] = {
                 "*",
                 sid="AbbreviatedReadOnly",
             )
-        ),
+        ],
     },
     "SecurityAudit": {
         "path": "/",
-        "version": "v1",
         "created": "2015-02-06T18:41:01Z",
         "updated": "2024-01-12T17:54:10Z",
-        "document": policy(
+        "statements": [
             allow(
                 [
                     "access-analyzer:Get*", "access-analyzer:List*",
@@ -242,21 +201,19 @@ AWS_MANAGED: dict[str, dict] = {
                 "*",
                 sid="AbbreviatedSecurityAudit",
             )
-        ),
+        ],
     },
     "AWSLambdaBasicExecutionRole": {
         "path": "/service-role/",
-        "version": "v1",
         "created": "2015-04-09T15:03:43Z",
         "updated": "2015-04-09T15:03:43Z",
-        "document": policy(allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "*")),
+        "statements": [allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "*")],
     },
     "AutoScalingServiceRolePolicy": {
         "path": "/aws-service-role/",
-        "version": "v1",
         "created": "2018-01-08T23:10:55Z",
         "updated": "2023-06-01T20:32:18Z",
-        "document": policy(
+        "statements": [
             allow(
                 [
                     "ec2:AttachClassicLinkVpc", "ec2:CancelSpotInstanceRequests", "ec2:CreateFleet",
@@ -279,228 +236,20 @@ AWS_MANAGED: dict[str, dict] = {
                 "*",
                 sid="ScalingDependencies",
             ),
-        ),
+        ],
     },
 }
 
 
-# ---------------------------------------------------------------------------
-# one account's IAM, rendered as get-account-authorization-details
-# ---------------------------------------------------------------------------
-
-class Account:
-    def __init__(self, account_id: str, name: str, parent_id: str, email: str, joined_method: str, joined_days: int):
-        self.id = account_id
-        self.name = name
-        self.parent_id = parent_id
-        self.email = email
-        self.joined_method = joined_method
-        self.joined_days = joined_days
-        self.joined = stamp(joined_days)
-        self.users: list[dict] = []
-        self.groups: list[dict] = []
-        self.roles: list[dict] = []
-        self.customer_policies: list[dict] = []
-        self.encode_documents = False
-
-    @property
-    def short_name(self) -> str:
-        return self.name.removeprefix("acme-")
-
-    def policy_arn(self, name: str, path: str = "/") -> str:
-        return f"arn:aws:iam::{self.id}:policy{path}{name}"
-
-    # -- builders ------------------------------------------------------------
-
-    def user(self, name, *, path="/", groups=(), inline=None, managed=(), boundary=None, tag_list=None) -> str:
-        arn = user_arn(self.id, name, path)
-        entry = {
-            "Path": path,
-            "UserName": name,
-            "UserId": unique_id("AIDA", self.id, "user", name),
-            "Arn": arn,
-            "CreateDate": created(self.joined_days, self.id, "user", name),
-            "UserPolicyList": _inline_list(inline),
-            "GroupList": list(groups),
-            "AttachedManagedPolicies": [_attachment(p) for p in managed],
-            "Tags": list(tag_list or []),
-        }
-        if boundary:
-            entry["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
-        self.users.append(entry)
-        return arn
-
-    def group(self, name, *, path="/", inline=None, managed=()) -> str:
-        arn = f"arn:aws:iam::{self.id}:group{path}{name}"
-        self.groups.append(
-            {
-                "Path": path,
-                "GroupName": name,
-                "GroupId": unique_id("AGPA", self.id, "group", name),
-                "Arn": arn,
-                "CreateDate": created(self.joined_days, self.id, "group", name),
-                "GroupPolicyList": _inline_list(inline),
-                "AttachedManagedPolicies": [_attachment(p) for p in managed],
-            }
-        )
-        return arn
-
-    def role(self, name, trust, *, path="/", inline=None, managed=(), boundary=None, tag_list=None,
-             instance_profile=False, last_used=None) -> str:
-        """A role; ``trust`` is the list of its trust policy statements."""
-        arn = role_arn(self.id, name, path)
-        when = created(self.joined_days, self.id, "role", name)
-        profiles = []
-        if instance_profile:
-            profiles.append(
-                {
-                    "Path": "/",
-                    "InstanceProfileName": name,
-                    "InstanceProfileId": unique_id("AIPA", self.id, "instance-profile", name),
-                    "Arn": f"arn:aws:iam::{self.id}:instance-profile/{name}",
-                    "CreateDate": when,
-                    "Roles": [],
-                }
-            )
-        entry = {
-            "Path": path,
-            "RoleName": name,
-            "RoleId": unique_id("AROA", self.id, "role", name),
-            "Arn": arn,
-            "CreateDate": when,
-            "AssumeRolePolicyDocument": policy(*trust),
-            "InstanceProfileList": profiles,
-            "RolePolicyList": _inline_list(inline),
-            "AttachedManagedPolicies": [_attachment(p) for p in managed],
-            "Tags": list(tag_list or []),
-            "RoleLastUsed": dict(last_used or {}),
-        }
-        if boundary:
-            entry["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
-        self.roles.append(entry)
-        return arn
-
-    def managed_policy(self, name, versions: list[dict], *, default: str = "v1", path="/", description=None) -> str:
-        """A customer managed policy; ``versions`` maps in order to v1, v2, ..."""
-        arn = self.policy_arn(name, path)
-        first = created(self.joined_days, self.id, "policy", name)
-        version_list = []
-        for number, document in enumerate(versions, start=1):
-            version_id = f"v{number}"
-            version_list.append(
-                {
-                    "Document": document,
-                    "VersionId": version_id,
-                    "IsDefaultVersion": version_id == default,
-                    "CreateDate": _later(first, 45 * (number - 1)),
-                }
-            )
-        entry = {
-            "PolicyName": name,
-            "PolicyId": unique_id("ANPA", self.id, "policy", name),
-            "Arn": arn,
-            "Path": path,
-            "DefaultVersionId": default,
-            "IsAttachable": True,
-            "CreateDate": first,
-            "UpdateDate": version_list[-1]["CreateDate"],
-            "PolicyVersionList": list(reversed(version_list)),  # newest first, like IAM
-        }
-        if description:
-            entry["Description"] = description
-        self.customer_policies.append(entry)
-        return arn
-
-    # -- rendering --------------------------------------------------------------
-
-    def render(self) -> dict:
-        principals = self.users + self.groups + self.roles
-        attached: dict[str, int] = {}
-        boundaries: dict[str, int] = {}
-        for entity in principals:
-            for item in entity["AttachedManagedPolicies"]:
-                attached[item["PolicyArn"]] = attached.get(item["PolicyArn"], 0) + 1
-            boundary = entity.get("PermissionsBoundary")
-            if boundary:
-                arn = boundary["PermissionsBoundaryArn"]
-                boundaries[arn] = boundaries.get(arn, 0) + 1
-
-        policies = []
-        for entry in self.customer_policies:
-            entry = dict(entry)
-            entry["AttachmentCount"] = attached.get(entry["Arn"], 0)
-            entry["PermissionsBoundaryUsageCount"] = boundaries.get(entry["Arn"], 0)
-            policies.append(entry)
-        used_aws = sorted({arn for arn in [*attached, *boundaries] if arn.startswith("arn:aws:iam::aws:")})
-        for arn in used_aws:
+def list_aws_managed(acct: Account) -> None:
+    """After the account's own policies, the AWS managed ones it uses, sorted by ARN (same entry everywhere)."""
+    in_use = acct.policies_in_use()
+    for arn in sorted(aws_policy(name) for name in AWS_MANAGED):
+        if arn in in_use:
             name = arn.rsplit("/", 1)[-1]
             spec = AWS_MANAGED[name]
-            policies.append(
-                {
-                    "PolicyName": name,
-                    "PolicyId": unique_id("ANPA", "aws", "policy", name),  # same in every account
-                    "Arn": arn,
-                    "Path": spec["path"],
-                    "DefaultVersionId": spec["version"],
-                    "AttachmentCount": attached.get(arn, 0),
-                    "PermissionsBoundaryUsageCount": boundaries.get(arn, 0),
-                    "IsAttachable": True,
-                    "CreateDate": spec["created"],
-                    "UpdateDate": spec["updated"],
-                    "PolicyVersionList": [
-                        {
-                            "Document": spec["document"],
-                            "VersionId": spec["version"],
-                            "IsDefaultVersion": True,
-                            "CreateDate": spec["updated"],
-                        }
-                    ],
-                }
-            )
-        details = {
-            "UserDetailList": self.users,
-            "GroupDetailList": self.groups,
-            "RoleDetailList": self.roles,
-            "Policies": policies,
-        }
-        details = json.loads(json.dumps(details))  # deep copy before any encoding
-        if self.encode_documents:
-            _encode_all_documents(details)
-        return details
-
-
-def _attachment(policy_arn: str) -> dict:
-    return {"PolicyName": policy_arn.rsplit("/", 1)[-1], "PolicyArn": policy_arn}
-
-
-def _inline_list(inline: dict | None) -> list[dict]:
-    return [{"PolicyName": name, "PolicyDocument": document} for name, document in (inline or {}).items()]
-
-
-def _later(date_text: str, days: int) -> str:
-    when = _dt.datetime.strptime(date_text, "%Y-%m-%dT%H:%M:%SZ") + _dt.timedelta(days=days)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def url_encoded(document: dict) -> str:
-    """What the raw IAM API returns: URL-encoded compact JSON."""
-    return urllib.parse.quote(json.dumps(document, separators=(",", ":")))
-
-
-def _encode_all_documents(details: dict) -> None:
-    for user in details["UserDetailList"]:
-        for item in user["UserPolicyList"]:
-            item["PolicyDocument"] = url_encoded(item["PolicyDocument"])
-    for group in details["GroupDetailList"]:
-        for item in group["GroupPolicyList"]:
-            item["PolicyDocument"] = url_encoded(item["PolicyDocument"])
-    for role in details["RoleDetailList"]:
-        role["AssumeRolePolicyDocument"] = url_encoded(role["AssumeRolePolicyDocument"])
-        for item in role["RolePolicyList"]:
-            item["PolicyDocument"] = url_encoded(item["PolicyDocument"])
-    for managed in details["Policies"]:
-        for version in managed["PolicyVersionList"]:
-            version["Document"] = url_encoded(version["Document"])
+            acct.managed_policy(name, *spec["statements"], path=spec["path"], aws_managed=True,
+                                create_date=spec["created"], version_dates=[spec["updated"]])
 
 
 # ---------------------------------------------------------------------------
@@ -516,156 +265,71 @@ OUS = [
     ("ou-ab12-sandbox1", "Sandbox", ROOT_ID),
 ]
 
-ACCOUNTS = {
-    MANAGEMENT: Account(MANAGEMENT, "acme-management", ROOT_ID, "aws-root@acme.example.com", "CREATED", 0),
-    IDENTITY: Account(IDENTITY, "acme-identity", "ou-ab12-security", "aws+identity@acme.example.com", "CREATED", 14),
-    PROD: Account(PROD, "acme-prod", "ou-ab12-prod0001", "aws+prod@acme.example.com", "INVITED", 21),
-    STAGING: Account(STAGING, "acme-staging", "ou-ab12-nonprod1", "aws+staging@acme.example.com", "CREATED", 35),
-    SECURITY: Account(SECURITY, "acme-security", "ou-ab12-security", "aws+security@acme.example.com", "CREATED", 15),
-    SANDBOX: Account(SANDBOX, "acme-sandbox", "ou-ab12-sandbox1", "aws+sandbox@acme.example.com", "CREATED", 90),
-}
-ACCOUNTS[IDENTITY].encode_documents = True
+ACCOUNTS = [
+    # (id, name, parent, email, joined method, joined days after BASE_DATE)
+    (MANAGEMENT, "acme-management", ROOT_ID, "aws-root@acme.example.com", "CREATED", 0),
+    (IDENTITY, "acme-identity", "ou-ab12-security", "aws+identity@acme.example.com", "CREATED", 14),
+    (PROD, "acme-prod", "ou-ab12-prod0001", "aws+prod@acme.example.com", "INVITED", 21),
+    (STAGING, "acme-staging", "ou-ab12-nonprod1", "aws+staging@acme.example.com", "CREATED", 35),
+    (SECURITY, "acme-security", "ou-ab12-security", "aws+security@acme.example.com", "CREATED", 15),
+    (SANDBOX, "acme-sandbox", "ou-ab12-sandbox1", "aws+sandbox@acme.example.com", "CREATED", 90),
+]
 
 
-def org_arn(kind: str, node_id: str) -> str:
-    if kind == "ROOT":
-        return f"arn:aws:organizations::{MANAGEMENT}:root/{ORG_ID}/{node_id}"
-    if kind == "ORGANIZATIONAL_UNIT":
-        return f"arn:aws:organizations::{MANAGEMENT}:ou/{ORG_ID}/{node_id}"
-    return f"arn:aws:organizations::{MANAGEMENT}:account/{ORG_ID}/{node_id}"
-
-
-def target(node_id: str) -> dict:
-    if node_id == ROOT_ID:
-        kind, name = "ROOT", "Root"
-    elif node_id.startswith("ou-"):
-        kind, name = "ORGANIZATIONAL_UNIT", next(n for i, n, _ in OUS if i == node_id)
-    else:
-        kind, name = "ACCOUNT", ACCOUNTS[node_id].name
-    return {"TargetId": node_id, "Arn": org_arn(kind, node_id), "Name": name, "Type": kind}
-
-
-def org_policy(name, kind, description, document, targets, aws_managed=False) -> dict:
-    if aws_managed:
-        policy_id = f"p-{name}"
-        folder = "service_control_policy" if kind == "SERVICE_CONTROL_POLICY" else "resource_control_policy"
-        arn = f"arn:aws:organizations::aws:policy/{folder}/{policy_id}"
-    else:
-        policy_id = org_policy_id(name)
-        folder = "service_control_policy" if kind == "SERVICE_CONTROL_POLICY" else "resource_control_policy"
-        arn = f"arn:aws:organizations::{MANAGEMENT}:policy/{ORG_ID}/{folder}/{policy_id}"
-    return {
-        "PolicySummary": {
-            "Id": policy_id,
-            "Arn": arn,
-            "Name": name,
-            "Description": description,
-            "Type": kind,
-            "AwsManaged": aws_managed,
+def build_organization() -> Org:
+    org = Org(ORG_ID, MANAGEMENT, ROOT_ID, policy_types=(SCP, RCP))
+    for ou_id, name, parent in OUS:
+        org.ou(ou_id, name, parent)
+    for account_id, name, parent, email, joined_method, joined_days in ACCOUNTS:
+        org.account(account_id, name, parent, email=email, joined=stamp(joined_days), joined_method=joined_method,
+                    create_dates=created_after(joined_days, account_id),
+                    url_encoded=account_id == IDENTITY)
+    # FullAWSAccess everywhere except the Sandbox OU, where an allow-list replaces it.
+    org.full_access_everywhere(skip=["ou-ab12-sandbox1"])
+    org.full_access_everywhere(scp=False, rcp=True)
+    org.scp(
+        "DenyLeaveOrganization",
+        deny("organizations:LeaveOrganization", "*", sid="DenyLeaveOrganization"),
+        targets=["ou-ab12-workload"],
+        description="Member accounts may not leave the organization",
+    )
+    # B3: non-production principals must never assume production roles.
+    org.scp(
+        "DenyNonProdToProd",
+        deny("sts:AssumeRole", f"arn:aws:iam::{PROD}:role/*", sid="DenyNonProdToProd"),
+        targets=["ou-ab12-nonprod1"],
+        description="Non-production principals may not assume roles in acme-prod",
+    )
+    # B5: the sandbox allow-list has no sts:AssumeRole, so every sandbox
+    # principal is implicitly denied it.
+    org.scp(
+        "SandboxAllowList",
+        allow(
+            ["ec2:*", "s3:*", "lambda:*", "logs:*", "cloudwatch:*", "iam:PassRole", "iam:Get*", "iam:List*"],
+            "*",
+            sid="SandboxServices",
+        ),
+        targets=["ou-ab12-sandbox1"],
+        description="Sandbox accounts may only use the services listed here",
+    )
+    # B6: only principals tagged clearance=prod-admin may assume ProdAdmin.
+    org.rcp(
+        "ProdAdminNeedsClearance",
+        {
+            "Sid": "ProdAdminNeedsClearance",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sts:AssumeRole",
+            "Resource": "arn:aws:iam::*:role/ProdAdmin",
+            "Condition": {
+                "StringNotEqualsIfExists": {"aws:PrincipalTag/clearance": "prod-admin"},
+                "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+            },
         },
-        "Content": json.dumps(document, indent=4),
-        "Targets": [target(t) for t in targets],
-    }
-
-
-def build_organization() -> dict:
-    every_node = [ROOT_ID] + [ou for ou, _, _ in OUS] + list(ACCOUNTS)
-    scp = "SERVICE_CONTROL_POLICY"
-    rcp = "RESOURCE_CONTROL_POLICY"
-    policies = [
-        # FullAWSAccess everywhere except the Sandbox OU, where an allow-list replaces it.
-        org_policy(
-            "FullAWSAccess", scp, "Allows access to every operation",
-            policy(allow("*", "*")),
-            [n for n in every_node if n != "ou-ab12-sandbox1"],
-            aws_managed=True,
-        ),
-        org_policy(
-            "RCPFullAWSAccess", rcp, "Allows access to every operation",
-            policy({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}),
-            every_node,
-            aws_managed=True,
-        ),
-        org_policy(
-            "DenyLeaveOrganization", scp, "Member accounts may not leave the organization",
-            policy(deny("organizations:LeaveOrganization", "*", sid="DenyLeaveOrganization")),
-            ["ou-ab12-workload"],
-        ),
-        # B3: non-production principals must never assume production roles.
-        org_policy(
-            "DenyNonProdToProd", scp, "Non-production principals may not assume roles in acme-prod",
-            policy(deny("sts:AssumeRole", f"arn:aws:iam::{PROD}:role/*", sid="DenyNonProdToProd")),
-            ["ou-ab12-nonprod1"],
-        ),
-        # B5: the sandbox allow-list has no sts:AssumeRole, so every sandbox
-        # principal is implicitly denied it.
-        org_policy(
-            "SandboxAllowList", scp, "Sandbox accounts may only use the services listed here",
-            policy(
-                allow(
-                    ["ec2:*", "s3:*", "lambda:*", "logs:*", "cloudwatch:*", "iam:PassRole", "iam:Get*", "iam:List*"],
-                    "*",
-                    sid="SandboxServices",
-                )
-            ),
-            ["ou-ab12-sandbox1"],
-        ),
-        # B6: only principals tagged clearance=prod-admin may assume ProdAdmin.
-        org_policy(
-            "ProdAdminNeedsClearance", rcp, "ProdAdmin may only be assumed by principals with clearance=prod-admin",
-            policy(
-                {
-                    "Sid": "ProdAdminNeedsClearance",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "sts:AssumeRole",
-                    "Resource": "arn:aws:iam::*:role/ProdAdmin",
-                    "Condition": {
-                        "StringNotEqualsIfExists": {"aws:PrincipalTag/clearance": "prod-admin"},
-                        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
-                    },
-                }
-            ),
-            ["ou-ab12-prod0001"],
-        ),
-    ]
-    policy_types = [
-        {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"},
-        {"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"},
-    ]
-    management = ACCOUNTS[MANAGEMENT]
-    return {
-        "Organization": {
-            "Id": ORG_ID,
-            "Arn": f"arn:aws:organizations::{MANAGEMENT}:organization/{ORG_ID}",
-            "FeatureSet": "ALL",
-            "MasterAccountArn": org_arn("ACCOUNT", MANAGEMENT),
-            "MasterAccountId": MANAGEMENT,
-            "MasterAccountEmail": management.email,
-            "AvailablePolicyTypes": policy_types,
-        },
-        "Roots": [
-            {"Id": ROOT_ID, "Arn": org_arn("ROOT", ROOT_ID), "Name": "Root", "PolicyTypes": policy_types}
-        ],
-        "OrganizationalUnits": [
-            {"Id": ou, "Arn": org_arn("ORGANIZATIONAL_UNIT", ou), "Name": name, "ParentId": parent}
-            for ou, name, parent in OUS
-        ],
-        "Accounts": [
-            {
-                "Id": acct.id,
-                "Arn": org_arn("ACCOUNT", acct.id),
-                "Email": acct.email,
-                "Name": acct.name,
-                "Status": "ACTIVE",
-                "JoinedMethod": acct.joined_method,
-                "JoinedTimestamp": acct.joined,
-                "ParentId": acct.parent_id,
-            }
-            for acct in ACCOUNTS.values()
-        ],
-        "Policies": policies,
-    }
+        targets=["ou-ab12-prod0001"],
+        description="ProdAdmin may only be assumed by principals with clearance=prod-admin",
+    )
+    return org
 
 
 # ---------------------------------------------------------------------------
@@ -706,7 +370,7 @@ def organization_access_role(acct: Account) -> str:
     """What AWS Organizations creates in every account it creates."""
     return acct.role(
         "OrganizationAccountAccessRole",
-        [trust_account(MANAGEMENT)],
+        trusts=[trust_account(MANAGEMENT)],
         managed=[ADMIN],
         last_used=used_recently(760),
     )
@@ -716,44 +380,42 @@ def security_audit_role(acct: Account, principal="*") -> str:
     """W5: SecurityAudit may be assumed by the security account's AuditHub only."""
     return acct.role(
         "SecurityAudit",
-        [
-            trust_anyone(
-                {
+        trusts=[
+            trust(
+                principal,
+                condition={
                     "StringEquals": {"aws:PrincipalOrgID": ORG_ID},
                     "ArnLike": {"aws:PrincipalArn": AUDIT_HUB},
                 },
                 sid="OnlyTheAuditHub",
-                principal=principal,
             )
         ],
         managed=[SECURITY_AUDIT],
-        tag_list=tags(owner="security"),
+        tags=tags(owner="security"),
         last_used=used_recently(775),
     )
 
 
 def build_management(acct: Account) -> None:
     # W6: the management account's admin; SCPs never apply to its principals.
-    acct.user("org-admin", managed=[ADMIN], tag_list=tags(team="cloud-platform"))
+    acct.user("org-admin", managed=[ADMIN], tags=tags(team="cloud-platform"))
     acct.user(
         "billing-reader",
         inline={"BillingRead": policy(allow(["aws-portal:View*", "ce:Get*", "ce:Describe*", "cur:Describe*"], "*"))},
-        tag_list=tags(team="finance"),
+        tags=tags(team="finance"),
     )
     acct.role(
         "BillingReadOnly",
-        [trust_account(IDENTITY)],
+        trusts=[trust_account(IDENTITY)],
         inline={"CostExplorerRead": policy(allow(["ce:Get*", "ce:List*", "budgets:View*", "aws-portal:View*"], "*"))},
-        tag_list=tags(owner="finance"),
+        tags=tags(owner="finance"),
     )
 
 
 def build_identity(acct: Account) -> None:
     self_service = acct.managed_policy(
         "SelfServiceCredentials",
-        [
-            policy(
-                allow(
+        allow(
                     ["iam:ChangePassword", "iam:GetUser", "iam:CreateAccessKey", "iam:DeleteAccessKey",
                      "iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:ListMFADevices",
                      "iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:ResyncMFADevice"],
@@ -763,14 +425,12 @@ def build_identity(acct: Account) -> None:
                     sid="ManageOwnCredentials",
                 ),
                 allow(["iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"], "*", sid="ReadAccountSettings"),
-            )
-        ],
         description="Lets people manage their own password, access keys and MFA",
     )
     # B4: the boundary allows no sts action at all.
     developer_boundary = acct.managed_policy(
         "DeveloperBoundary",
-        [policy(allow(["s3:*", "logs:*", "cloudwatch:*", "ec2:Describe*"], "*", sid="BoundaryCeiling"))],
+        allow(["s3:*", "logs:*", "cloudwatch:*", "ec2:Describe*"], "*", sid="BoundaryCeiling"),
         path="/boundaries/",
         description="Permissions boundary for contractors",
     )
@@ -780,16 +440,18 @@ def build_identity(acct: Account) -> None:
         "arn:aws:s3:::acme-staging-artifacts",
         "arn:aws:s3:::acme-staging-artifacts/*",
     ]
+    first_date = acct.create_dates("policy", "StagingDeployAccess")
     staging_deploy_access = acct.managed_policy(
         "StagingDeployAccess",
-        [
-            policy(allow(S3_READ, staging_artifacts, sid="ReadStagingArtifacts")),
-            policy(
+        versions=[
+            [allow(S3_READ, staging_artifacts, sid="ReadStagingArtifacts")],
+            [
                 allow(S3_READ, staging_artifacts, sid="ReadStagingArtifacts"),
                 assume(STAGING_DEPLOY, sid="AssumeStagingDeploy"),
-            ),
+            ],
         ],
-        default="v1",
+        default=0,
+        version_dates=[first_date, days_later(first_date, 45)],
         description="Staging release access (v2 drafted, never set as default)",
     )
 
@@ -842,14 +504,14 @@ def build_identity(acct: Account) -> None:
         "alice",
         groups=["Operators"],
         inline={"AssumeProdDeploy": policy(assume(DEPLOY, sid="ReleaseToProd"))},
-        tag_list=tags(team="payments", cost_center="cc-1042"),
+        tags=tags(team="payments", cost_center="cc-1042"),
     )
     # B2: bob is named in StagingDeploy's trust but nothing he has allows it.
     acct.user(
         "bob",
         groups=["Developers"],
         managed=[staging_deploy_access],
-        tag_list=tags(team="payments", cost_center="cc-1042"),
+        tags=tags(team="payments", cost_center="cc-1042"),
     )
     # B4: carol's own policy allows StagingReadOnly, her boundary does not.
     acct.user(
@@ -858,38 +520,38 @@ def build_identity(acct: Account) -> None:
         groups=["Developers"],
         inline={"AssumeStagingReadOnly": policy(assume(STAGING_READ_ONLY, sid="StagingReadOnly"))},
         boundary=developer_boundary,
-        tag_list=tags(team="platform", employment="contractor"),
+        tags=tags(team="platform", employment="contractor"),
     )
     # B6: dave is an Admin without the clearance tag.
-    acct.user("dave", groups=["Admins"], tag_list=tags(team="platform"))
+    acct.user("dave", groups=["Admins"], tags=tags(team="platform"))
     # W1: erin is an Admin with clearance.
-    acct.user("erin", groups=["Admins"], tag_list=tags(team="platform", clearance="prod-admin"))
-    acct.user("frank", groups=["Developers"], tag_list=tags(team="payments"))
+    acct.user("erin", groups=["Admins"], tags=tags(team="platform", clearance="prod-admin"))
+    acct.user("frank", groups=["Developers"], tags=tags(team="payments"))
     # W3: grace reaches AppConfig only through Hub -> Deploy.
-    acct.user("grace", groups=["Developers"], tag_list=tags(team="platform"))
+    acct.user("grace", groups=["Developers"], tags=tags(team="platform"))
     # W2: heidi may use BreakGlass with MFA.
-    acct.user("heidi", groups=["Operators"], tag_list=tags(team="platform", oncall="primary"))
+    acct.user("heidi", groups=["Operators"], tags=tags(team="platform", oncall="primary"))
     # W5: ivan audits through AuditHub.
-    acct.user("ivan", groups=["Auditors"], tag_list=tags(team="security"))
-    acct.user("judy", groups=["Auditors"], tag_list=tags(team="security"))
-    acct.user("karl", groups=["Developers", "Operators"], tag_list=tags(team="payments", oncall="secondary"))
-    acct.user("leo", groups=["Developers"], tag_list=tags(team="data"))
-    acct.user("mia", groups=["Admins", "Auditors"], tag_list=tags(team="security", clearance="prod-admin"))
+    acct.user("ivan", groups=["Auditors"], tags=tags(team="security"))
+    acct.user("judy", groups=["Auditors"], tags=tags(team="security"))
+    acct.user("karl", groups=["Developers", "Operators"], tags=tags(team="payments", oncall="secondary"))
+    acct.user("leo", groups=["Developers"], tags=tags(team="data"))
+    acct.user("mia", groups=["Admins", "Auditors"], tags=tags(team="security", clearance="prod-admin"))
     acct.user(
         "nina",
         groups=["Developers"],
         inline={"AssumeDataAnalyst": policy(assume(DATA_ANALYST, sid="Analytics"))},
-        tag_list=tags(team="data"),
+        tags=tags(team="data"),
     )
     acct.user(
         "oscar",
         path="/contractors/",
         groups=["Developers"],
         boundary=developer_boundary,
-        tag_list=tags(team="data", employment="contractor"),
+        tags=tags(team="data", employment="contractor"),
     )
-    acct.user("ci-runner", path="/service/", groups=["CI"], tag_list=tags(team="platform", purpose="ci"))
-    acct.user("release-bot", path="/service/", groups=["CI"], tag_list=tags(team="platform", purpose="release"))
+    acct.user("ci-runner", path="/service/", groups=["CI"], tags=tags(team="platform", purpose="ci"))
+    acct.user("release-bot", path="/service/", groups=["CI"], tags=tags(team="platform", purpose="release"))
 
     # Roles ------------------------------------------------------------------------
     organization_access_role(acct)
@@ -897,23 +559,23 @@ def build_identity(acct: Account) -> None:
     # policy decides who actually gets in.
     acct.role(
         "Hub",
-        [trust_account(IDENTITY, sid="IdentityAccountPeople")],
+        trusts=[trust_account(IDENTITY, sid="IdentityAccountPeople")],
         inline={"HubOnward": policy(assume(DEPLOY, sid="OnToProdDeploy"))},
-        tag_list=tags(owner="platform"),
+        tags=tags(owner="platform"),
         last_used=used_recently(779),
     )
     acct.role(
         "SSO-Admin",
-        [trust_saml(f"arn:aws:iam::{IDENTITY}:saml-provider/Okta")],
+        trusts=[trust_saml(f"arn:aws:iam::{IDENTITY}:saml-provider/Okta")],
         managed=[ADMIN],
-        tag_list=tags(owner="identity"),
+        tags=tags(owner="identity"),
         last_used=used_recently(780),
     )
     acct.role(
         "SSO-ReadOnly",
-        [trust_saml(f"arn:aws:iam::{IDENTITY}:saml-provider/Okta")],
+        trusts=[trust_saml(f"arn:aws:iam::{IDENTITY}:saml-provider/Okta")],
         managed=[READ_ONLY],
-        tag_list=tags(owner="identity"),
+        tags=tags(owner="identity"),
     )
 
 
@@ -923,8 +585,8 @@ def build_prod(acct: Account) -> None:
     # meant for the identity account that names staging instead.
     acct.role(
         "Deploy",
-        [
-            trust_principal(HUB, sid="FromIdentityHub"),
+        trusts=[
+            trust_arn(HUB, sid="FromIdentityHub"),
             trust_account(STAGING, sid="ReleaseEngineers"),
         ],
         inline={
@@ -947,16 +609,16 @@ def build_prod(acct: Account) -> None:
         managed=[
             acct.managed_policy(
                 "ProdDeployArtifacts",
-                [policy(allow(S3_READ, ["arn:aws:s3:::acme-prod-artifacts", "arn:aws:s3:::acme-prod-artifacts/*"]))],
+                allow(S3_READ, ["arn:aws:s3:::acme-prod-artifacts", "arn:aws:s3:::acme-prod-artifacts/*"]),
             )
         ],
-        tag_list=tags(owner="platform", tier="prod"),
+        tags=tags(owner="platform", tier="prod"),
         last_used=used_recently(779),
     )
     # W3: exact role ARN in the same account: no identity policy needed on Deploy.
     acct.role(
         "AppConfig",
-        [trust_principal(DEPLOY, sid="OnlyDeploy")],
+        trusts=[trust_arn(DEPLOY, sid="OnlyDeploy")],
         inline={
             "AppConfigManage": policy(
                 allow(["appconfig:*", "ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"],
@@ -964,75 +626,71 @@ def build_prod(acct: Account) -> None:
                        "arn:aws:ssm:*:333333333333:parameter/xyz/*"]),
             )
         },
-        tag_list=tags(owner="platform", app="xyz"),
+        tags=tags(owner="platform", app="xyz"),
         last_used=used_recently(778),
     )
     # W1 / B6
     acct.role(
         "ProdAdmin",
-        [trust_account(IDENTITY)],
+        trusts=[trust_account(IDENTITY)],
         managed=[ADMIN],
-        tag_list=tags(owner="platform", tier="prod", sensitivity="high"),
+        tags=tags(owner="platform", tier="prod", sensitivity="high"),
         last_used=used_recently(771),
     )
     # W2
     acct.role(
         "BreakGlass",
-        [trust_account(IDENTITY, condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}, sid="MFAOnly")],
+        trusts=[trust_account(IDENTITY, condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}, sid="MFAOnly")],
         managed=[ADMIN],
-        tag_list=tags(owner="platform", tier="prod", sensitivity="high"),
+        tags=tags(owner="platform", tier="prod", sensitivity="high"),
     )
     acct.role(
         "ProdReadOnly",
         # the trust is written with the bare account id; IAM treats it as the account root
-        [_trust({"AWS": IDENTITY}, "sts:AssumeRole")],
+        trusts=[trust_account(IDENTITY, root_form=False)],
         managed=[READ_ONLY],
-        tag_list=tags(owner="platform", tier="prod"),
+        tags=tags(owner="platform", tier="prod"),
         last_used=used_recently(780),
     )
     xyz_runtime = acct.managed_policy(
         "XYZAppRuntime",
-        [
-            policy(
-                allow(S3_READ, ["arn:aws:s3:::acme-xyz-static", "arn:aws:s3:::acme-xyz-static/*"], sid="StaticAssets"),
+        allow(S3_READ, ["arn:aws:s3:::acme-xyz-static", "arn:aws:s3:::acme-xyz-static/*"], sid="StaticAssets"),
                 allow(["logs:CreateLogStream", "logs:PutLogEvents"],
                       f"arn:aws:logs:eu-west-1:{PROD}:log-group:/xyz/*", sid="AppLogs"),
-            )
-        ],
     )
     # W4: web and worker can be instance roles; batch only trusts Lambda.
-    acct.role("EC2-roles-for-XYZ-web", [trust_service("ec2.amazonaws.com")], managed=[xyz_runtime],
-              instance_profile=True, tag_list=tags(app="xyz", tier="web"), last_used=used_recently(780))
+    acct.role("EC2-roles-for-XYZ-web", trusts=[trust_service("ec2.amazonaws.com")], managed=[xyz_runtime],
+              instance_profile=True, tags=tags(app="xyz", tier="web"), last_used=used_recently(780))
     acct.role(
         "EC2-roles-for-XYZ-worker",
-        [trust_service("ec2.amazonaws.com")],
+        trusts=[trust_service("ec2.amazonaws.com")],
         managed=[xyz_runtime],
         inline={"WorkerQueue": policy(allow(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
                                             f"arn:aws:sqs:eu-west-1:{PROD}:xyz-jobs"))},
         instance_profile=True,
-        tag_list=tags(app="xyz", tier="worker"),
+        tags=tags(app="xyz", tier="worker"),
         last_used=used_recently(780),
     )
     acct.role(
         "EC2-roles-for-XYZ-batch",
-        [trust_service("lambda.amazonaws.com")],
+        trusts=[trust_service("lambda.amazonaws.com")],
         managed=[xyz_runtime],
         instance_profile=True,
-        tag_list=tags(app="xyz", tier="batch"),
+        tags=tags(app="xyz", tier="batch"),
     )
     acct.role(
         "xyz-api-lambda-exec",
-        [trust_service("lambda.amazonaws.com")],
+        trusts=[trust_service("lambda.amazonaws.com")],
         path="/service-role/",
         managed=[LAMBDA_BASIC],
         inline={"ReadOrders": policy(allow(["dynamodb:GetItem", "dynamodb:Query"],
                                            f"arn:aws:dynamodb:eu-west-1:{PROD}:table/xyz-orders"))},
-        tag_list=tags(app="xyz"),
+        tags=tags(app="xyz"),
         last_used=used_recently(780),
     )
     acct.role(
         "AWSServiceRoleForAutoScaling",
-        [trust_service("autoscaling.amazonaws.com")],
+        trusts=[trust_service("autoscaling.amazonaws.com")],
         path="/aws-service-role/autoscaling.amazonaws.com/",
         managed=[aws_policy("AutoScalingServiceRolePolicy")],
         last_used=used_recently(780),
@@ -1040,12 +698,12 @@ def build_prod(acct: Account) -> None:
     # A role whose permissions boundary removes the iam:PassRole its own policy grants.
     boundary = acct.managed_policy(
         "ProdWorkloadBoundary",
-        [policy(allow(["s3:*", "athena:*", "glue:Get*", "logs:*"], "*", sid="AnalyticsCeiling"))],
+        allow(["s3:*", "athena:*", "glue:Get*", "logs:*"], "*", sid="AnalyticsCeiling"),
         path="/boundaries/",
     )
     acct.role(
         "DataAnalyst",
-        [trust_account(IDENTITY)],
+        trusts=[trust_account(IDENTITY)],
         inline={
             "Analytics": policy(
                 allow(["s3:*", "athena:*", "glue:*"], "*", sid="Analytics"),
@@ -1053,7 +711,7 @@ def build_prod(acct: Account) -> None:
             )
         },
         boundary=boundary,
-        tag_list=tags(owner="data"),
+        tags=tags(owner="data"),
     )
     security_audit_role(acct)
     # local users
@@ -1067,14 +725,14 @@ def build_prod(acct: Account) -> None:
                 allow("iam:PassRole", XYZ_WORKER, sid="PassWorker"),
             )
         },
-        tag_list=tags(owner="platform", created_by="jenkins-2019"),
+        tags=tags(owner="platform", created_by="jenkins-2019"),
     )
     acct.user(
         "monitoring-bot",
         path="/service/",
         inline={"MetricsRead": policy(allow(["cloudwatch:Get*", "cloudwatch:List*", "cloudwatch:Describe*",
                                               "logs:Describe*", "logs:Get*"], "*"))},
-        tag_list=tags(owner="sre"),
+        tags=tags(owner="sre"),
     )
 
 
@@ -1082,58 +740,55 @@ def build_staging(acct: Account) -> None:
     organization_access_role(acct)
     deploy_permissions = acct.managed_policy(
         "StagingDeployPermissions",
-        [
-            policy(
-                allow(["ecs:UpdateService", "ecs:Describe*", "ecs:RegisterTaskDefinition"], "*", sid="ECS"),
+        allow(["ecs:UpdateService", "ecs:Describe*", "ecs:RegisterTaskDefinition"], "*", sid="ECS"),
                 allow(S3_READ, ["arn:aws:s3:::acme-staging-artifacts", "arn:aws:s3:::acme-staging-artifacts/*"]),
                 allow("iam:PassRole", f"arn:aws:iam::{STAGING}:role/ecs-task-*",
                       {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}, sid="PassTaskRoles"),
-            )
-        ],
     )
     acct.role(
         "ecs-task-app",
-        [trust_service("ecs-tasks.amazonaws.com")],
+        trusts=[trust_service("ecs-tasks.amazonaws.com")],
         inline={"AppRuntime": policy(allow(["sqs:SendMessage", "dynamodb:GetItem", "dynamodb:PutItem"], "*"))},
-        tag_list=tags(app="app", tier="staging"),
+        tags=tags(app="app", tier="staging"),
         last_used=used_recently(780),
     )
     # B2: bob is named exactly (cross-account: he still needs an identity allow).
     acct.role(
         "StagingDeploy",
-        [
-            trust_principal(user_arn(IDENTITY, "bob"), sid="ReleaseCaptain"),
-            trust_principal(GITHUB_ACTIONS, STAGING_CI, sid="Pipelines"),
+        trusts=[
+            trust_arn(user_arn(IDENTITY, "bob"), sid="ReleaseCaptain"),
+            trust_arn(GITHUB_ACTIONS, STAGING_CI, sid="Pipelines"),
         ],
         managed=[deploy_permissions],
-        tag_list=tags(owner="payments", tier="staging"),
+        tags=tags(owner="payments", tier="staging"),
         last_used=used_recently(779),
     )
     # B3: StagingCI's own policy reaches for prod Deploy; the NonProd SCP says no.
     acct.role(
         "StagingCI",
-        [trust_account(IDENTITY, sid="CIUsers")],
+        trusts=[trust_account(IDENTITY, sid="CIUsers")],
         inline={
             "StagingCIPipeline": policy(
                 allow(["ecr:*"], f"arn:aws:ecr:eu-west-1:{STAGING}:repository/*", sid="PushImages"),
                 assume(STAGING_DEPLOY, DEPLOY, sid="DeployStagingAndPromote"),
             )
         },
-        tag_list=tags(owner="platform", tier="staging"),
+        tags=tags(owner="platform", tier="staging"),
         last_used=used_recently(780),
     )
     # B4 / B5: trusts the identity account and the sandbox account.
     acct.role(
         "StagingReadOnly",
-        [trust_principal(account_root(IDENTITY), account_root(SANDBOX), sid="PeopleAndSandbox")],
+        trusts=[trust_arn(account_root(IDENTITY), account_root(SANDBOX), sid="PeopleAndSandbox")],
         managed=[READ_ONLY],
-        tag_list=tags(owner="platform", tier="staging"),
+        tags=tags(owner="platform", tier="staging"),
     )
     acct.role(
         "GitHubActions",
-        [
-            trust_oidc(
-                f"arn:aws:iam::{STAGING}:oidc-provider/token.actions.githubusercontent.com",
+        trusts=[
+            trust(
+                {"Federated": f"arn:aws:iam::{STAGING}:oidc-provider/token.actions.githubusercontent.com"},
+                "sts:AssumeRoleWithWebIdentity",
                 {
                     "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
                     "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main"},
@@ -1141,15 +796,15 @@ def build_staging(acct: Account) -> None:
             )
         ],
         inline={"OnToStagingDeploy": policy(assume(STAGING_DEPLOY, sid="Deploy"))},
-        tag_list=tags(owner="platform", repo="acme/app"),
+        tags=tags(owner="platform", repo="acme/app"),
         last_used=used_recently(780),
     )
     # Reportable: a deleted principal (now a bare unique id) and an unknown outside account.
     acct.role(
         "LegacyDeploy",
-        [trust_principal(DANGLING_ROLE_ID, account_root(UNKNOWN), sid="OldPipeline")],
+        trusts=[trust_arn(DANGLING_ROLE_ID, account_root(UNKNOWN), sid="OldPipeline")],
         inline={"LegacyDeployAll": policy(allow(["ecs:*", "s3:*", "cloudformation:*"], "*"))},
-        tag_list=tags(owner="unknown"),
+        tags=tags(owner="unknown"),
     )
     security_audit_role(acct, principal={"AWS": "*"})
 
@@ -1159,34 +814,34 @@ def build_security(acct: Account) -> None:
     # W5: first hop of the audit chain.
     acct.role(
         "AuditHub",
-        [trust_account(IDENTITY, sid="IdentityAccountAuditors")],
+        trusts=[trust_account(IDENTITY, sid="IdentityAccountAuditors")],
         inline={"AssumeSecurityAuditEverywhere": policy(assume("arn:aws:iam::*:role/SecurityAudit", sid="Fanout"))},
         managed=[SECURITY_AUDIT],
-        tag_list=tags(owner="security"),
+        tags=tags(owner="security"),
         last_used=used_recently(780),
     )
     security_audit_role(acct)
     # Reportable: an outside vendor, guarded by an external id.
     acct.role(
         "ExternalAuditor",
-        [trust_account(VENDOR, condition={"StringEquals": {"sts:ExternalId": "acme-7f3a91"}}, sid="AuditVendor")],
+        trusts=[trust_account(VENDOR, condition={"StringEquals": {"sts:ExternalId": "acme-7f3a91"}}, sid="AuditVendor")],
         managed=[SECURITY_AUDIT],
-        tag_list=tags(owner="security", vendor="audit-partner"),
+        tags=tags(owner="security", vendor="audit-partner"),
         last_used=used_recently(700, "us-east-1"),
     )
     acct.role(
         "IncidentResponder",
-        [trust_service("lambda.amazonaws.com")],
+        trusts=[trust_service("lambda.amazonaws.com")],
         path="/service-role/",
         managed=[LAMBDA_BASIC],
         inline={"Quarantine": policy(allow(["ec2:ModifyInstanceAttribute", "ec2:CreateSnapshot", "ec2:Describe*"], "*"))},
-        tag_list=tags(owner="security"),
+        tags=tags(owner="security"),
     )
     acct.user(
         "siem-forwarder",
         path="/service/",
         inline={"ReadTrailBucket": policy(allow(S3_READ, ["arn:aws:s3:::acme-org-trail", "arn:aws:s3:::acme-org-trail/*"]))},
-        tag_list=tags(owner="security"),
+        tags=tags(owner="security"),
     )
 
 
@@ -1194,30 +849,30 @@ def build_sandbox(acct: Account) -> None:
     organization_access_role(acct)
     acct.role(
         "SandboxAdmin",
-        [trust_account(IDENTITY, sid="Developers")],
+        trusts=[trust_account(IDENTITY, sid="Developers")],
         managed=[ADMIN],
-        tag_list=tags(owner="platform", tier="sandbox"),
+        tags=tags(owner="platform", tier="sandbox"),
         last_used=used_recently(777),
     )
     acct.role(
         "SandboxDeveloper",
-        [trust_account(SANDBOX)],
+        trusts=[trust_account(SANDBOX)],
         inline={"Build": policy(allow(["ec2:*", "s3:*", "lambda:*", "logs:*"], "*"))},
-        tag_list=tags(tier="sandbox"),
+        tags=tags(tier="sandbox"),
     )
     lambda_exec = acct.role(
         "sandbox-lambda-exec",
-        [trust_service("lambda.amazonaws.com")],
+        trusts=[trust_service("lambda.amazonaws.com")],
         path="/service-role/",
         managed=[LAMBDA_BASIC],
-        tag_list=tags(tier="sandbox"),
+        tags=tags(tier="sandbox"),
     )
     # B5: administrator by identity policy, but the SCP allow-list has no sts:AssumeRole.
-    acct.user("sam", managed=[ADMIN], tag_list=tags(team="growth"))
+    acct.user("sam", managed=[ADMIN], tags=tags(team="growth"))
     acct.user(
         "sandra",
         inline={"Experiments": policy(allow(["ec2:*", "s3:*", "cloudwatch:*"], "*"))},
-        tag_list=tags(team="growth"),
+        tags=tags(team="growth"),
     )
     acct.user(
         "sbx-automation",
@@ -1229,7 +884,7 @@ def build_sandbox(acct: Account) -> None:
                       {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}, sid="PassExecRole"),
             )
         },
-        tag_list=tags(purpose="automation"),
+        tags=tags(purpose="automation"),
     )
 
 
@@ -1307,6 +962,19 @@ def build_checks() -> dict:
 # output
 # ---------------------------------------------------------------------------
 
+def build_sample() -> Org:
+    org = build_organization()
+    build_management(org.accounts[MANAGEMENT])
+    build_identity(org.accounts[IDENTITY])
+    build_prod(org.accounts[PROD])
+    build_staging(org.accounts[STAGING])
+    build_security(org.accounts[SECURITY])
+    build_sandbox(org.accounts[SANDBOX])
+    for acct in org.accounts.values():
+        list_aws_managed(acct)
+    return org
+
+
 def dump(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -1314,30 +982,30 @@ def dump(path: Path, data) -> None:
         handle.write(text)
 
 
-def main() -> None:
-    build_management(ACCOUNTS[MANAGEMENT])
-    build_identity(ACCOUNTS[IDENTITY])
-    build_prod(ACCOUNTS[PROD])
-    build_staging(ACCOUNTS[STAGING])
-    build_security(ACCOUNTS[SECURITY])
-    build_sandbox(ACCOUNTS[SANDBOX])
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write the sample organization snapshot and its checks.")
+    parser.add_argument("--output", type=Path, default=HERE,
+                        help="folder to write sample-org/ and sample-checks.json into (default: next to this script)")
+    output = parser.parse_args(argv).output
+    out_dir = output / "sample-org"
+    checks_file = output / "sample-checks.json"
+    org = build_sample()
 
-    accounts_dir = OUT_DIR / "accounts"
-    written = {OUT_DIR / "organization.json"}
-    dump(OUT_DIR / "organization.json", build_organization())
-    for acct in ACCOUNTS.values():
-        path = accounts_dir / f"{acct.id}-{acct.short_name}.json"
-        dump(path, acct.render())
+    written = {out_dir / "organization.json"}
+    dump(out_dir / "organization.json", org.organization_json())
+    for acct in org.accounts.values():
+        path = out_dir / "accounts" / f"{acct.account_id}-{acct.name.removeprefix('acme-')}.json"
+        dump(path, acct.to_json())
         written.add(path)
     # this folder belongs to the generator: drop files a previous version wrote
-    for stale in sorted(OUT_DIR.rglob("*.json")):
+    for stale in sorted(out_dir.rglob("*.json")):
         if stale not in written:
             stale.unlink()
-    dump(CHECKS_FILE, build_checks())
+    dump(checks_file, build_checks())
 
-    users = sum(len(a.users) for a in ACCOUNTS.values())
-    roles = sum(len(a.roles) for a in ACCOUNTS.values())
-    print(f"wrote {len(written)} snapshot files to {OUT_DIR} ({users} users, {roles} roles) and {CHECKS_FILE.name}")
+    users = sum(len(a.users) for a in org.accounts.values())
+    roles = sum(len(a.roles) for a in org.accounts.values())
+    print(f"wrote {len(written)} snapshot files to {out_dir} ({users} users, {roles} roles) and {checks_file.name}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,10 @@ an RCP that keeps callers from outside the organization out of
 Everything comes from ``random.Random`` seeded by (seed, account), with
 fixed dates and sorted keys, so the same arguments write the same bytes.
 AWS managed policies are the same (abbreviated) documents in every account
-file, as AWS exports them. Standard library only.
+file, as AWS exports them. The files are written with
+:mod:`graphiam.snapshot.builder`; ids and dates are drawn here and handed to
+it. Statements keep this module's own helpers: their key order (Sid after
+Resource) shows in the organization file's ``Content`` strings.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
+
+from .snapshot.builder import RCP, SCP, Account, Org, policy_arn, role_arn
 
 __all__ = ["SynthError", "SynthSummary", "synthetic_org_data", "write_synthetic_org", "run_cli"]
 
@@ -140,9 +145,9 @@ def _trust(principal: Any, action: Any = "sts:AssumeRole", condition: dict | Non
 
 
 _MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
-_TRUST_EC2 = _doc(_trust({"Service": "ec2.amazonaws.com"}))
-_TRUST_LAMBDA = _doc(_trust({"Service": "lambda.amazonaws.com"}))
-_TRUST_ECS = _doc(_trust({"Service": "ecs-tasks.amazonaws.com"}))
+_TRUST_EC2 = _trust({"Service": "ec2.amazonaws.com"})
+_TRUST_LAMBDA = _trust({"Service": "lambda.amazonaws.com"})
+_TRUST_ECS = _trust({"Service": "ecs-tasks.amazonaws.com"})
 
 
 def _aws(name: str, path: str, created: str, updated: str, *statements: dict) -> tuple[str, dict]:
@@ -153,8 +158,7 @@ def _aws(name: str, path: str, created: str, updated: str, *statements: dict) ->
         "id": "ANPA" + "".join(rng.choices(_B32, k=17)),
         "created": created,
         "updated": updated,
-        "versions": [{"CreateDate": updated, "Document": _doc(*statements), "IsDefaultVersion": True,
-                      "VersionId": "v1"}],
+        "statements": statements,
     }
 
 
@@ -357,19 +361,15 @@ class _Plan:
 # -- one account ----------------------------------------------------------------------
 
 class _Account:
-    """Builds one account's get-account-authorization-details document."""
+    """Builds one account's get-account-authorization-details document with the snapshot builder."""
 
     def __init__(self, plan: _Plan, meta: dict) -> None:
         self.plan = plan
         self.meta = meta
         self.id = meta["id"]
         self.rng = random.Random(f"graphiam-synth/{plan.seed}/account/{self.id}")
-        self.users: list[dict] = []
-        self.groups: list[dict] = []
-        self.roles: list[dict] = []
-        self.customer: list[tuple[str, str, dict]] = []  # (name, path, document)
-        self.attached: dict[str, int] = {}
-        self.boundary_use: dict[str, int] = {}
+        self.iam = Account(self.id)
+        self.customer: list[tuple[str, str, tuple[dict, ...]]] = []  # (name, path, statements), listed last
         self.bucket = f"{plan.company}-{self.id}"
 
     # -- small helpers ---------------------------------------------------------
@@ -380,91 +380,38 @@ class _Account:
         return prefix + "".join(self.rng.choices(_B32, k=17))
 
     def role_arn(self, name: str, path: str = "/") -> str:
-        return f"arn:aws:iam::{self.id}:role{path}{name}"
+        return role_arn(self.id, name, path)
 
-    def policy_arn(self, name: str, path: str = "/") -> str:
-        return f"arn:aws:iam::{self.id}:policy{path}{name}"
+    def customer_policy(self, name: str, *statements: dict, path: str = "/") -> str:
+        """A customer managed policy; it is dated and given its id after every principal (see build)."""
+        self.customer.append((name, path, statements))
+        return policy_arn(self.id, name, path)
 
-    def customer_policy(self, name: str, document: dict, path: str = "/") -> str:
-        self.customer.append((name, path, document))
-        return self.policy_arn(name, path)
-
-    def _attach(self, arns: tuple[str, ...] | list[str]) -> list[dict]:
-        out = []
-        for arn in arns:
-            self.attached[arn] = self.attached.get(arn, 0) + 1
-            out.append({"PolicyArn": arn, "PolicyName": arn.rsplit("/", 1)[-1]})
-        return out
-
-    def _boundary(self, entry: dict, boundary: str | None) -> None:
-        if boundary:
-            self.boundary_use[boundary] = self.boundary_use.get(boundary, 0) + 1
-            entry["PermissionsBoundary"] = {"PermissionsBoundaryArn": boundary, "PermissionsBoundaryType": "Policy"}
-
-    @staticmethod
-    def _tags(tags: dict[str, str] | None) -> list[dict]:
-        return [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
-
+    # Each entity draws its CreateDate, then its unique id (a role then its RoleLastUsed and, for an
+    # instance role, its instance profile's id): the order of the draws is part of what a seed means.
     def group(self, name: str, inline: dict | None = None, managed: tuple[str, ...] = (), path: str = "/") -> None:
-        self.groups.append({
-            "Arn": f"arn:aws:iam::{self.id}:group{path}{name}",
-            "AttachedManagedPolicies": self._attach(managed),
-            "CreateDate": self.date(),
-            "GroupId": self.uid("AGPA"),
-            "GroupName": name,
-            "GroupPolicyList": [{"PolicyDocument": inline, "PolicyName": f"{name}Policy"}] if inline else [],
-            "Path": path,
-        })
+        created, group_id = self.date(), self.uid("AGPA")
+        self.iam.group(name, managed=managed, path=path, inline={f"{name}Policy": inline} if inline else None,
+                       create_date=created, unique_id=group_id)
 
     def user(self, name: str, groups: list[str], inline: dict | None = None, managed: tuple[str, ...] = (),
              boundary: str | None = None, tags: dict[str, str] | None = None, path: str = "/") -> None:
-        entry = {
-            "Arn": f"arn:aws:iam::{self.id}:user{path}{name}",
-            "AttachedManagedPolicies": self._attach(managed),
-            "CreateDate": self.date(),
-            "GroupList": groups,
-            "Path": path,
-            "Tags": self._tags(tags),
-            "UserId": self.uid("AIDA"),
-            "UserName": name,
-            "UserPolicyList": [{"PolicyDocument": inline, "PolicyName": f"{name.split('.')[0]}-access"}] if inline else [],
-        }
-        self._boundary(entry, boundary)
-        self.users.append(entry)
+        created, user_id = self.date(), self.uid("AIDA")
+        self.iam.user(name, groups=groups, managed=managed, boundary=boundary, tags=tags, path=path,
+                      inline={f"{name.split('.')[0]}-access": inline} if inline else None,
+                      create_date=created, unique_id=user_id)
 
-    def role(self, name: str, trust: dict, path: str = "/", inline: list[tuple[str, dict]] | None = None,
+    def role(self, name: str, trust: dict | list[dict], path: str = "/", inline: list[tuple[str, dict]] | None = None,
              managed: tuple[str, ...] = (), boundary: str | None = None, tags: dict[str, str] | None = None,
-             description: str | None = None, max_session: int = 3600) -> str:
-        arn = self.role_arn(name, path)
-        entry: dict[str, Any] = {
-            "Arn": arn,
-            "AssumeRolePolicyDocument": trust,
-            "AttachedManagedPolicies": self._attach(managed),
-            "CreateDate": self.date(),
-            "InstanceProfileList": [],
-            "MaxSessionDuration": max_session,
-            "Path": path,
-            "RoleId": self.uid("AROA"),
-            "RoleLastUsed": ({"LastUsedDate": self.date(), "Region": REGIONS[self.rng.randrange(len(REGIONS))]}
-                             if self.rng.random() < 0.7 else {}),
-            "RoleName": name,
-            "RolePolicyList": [{"PolicyDocument": d, "PolicyName": n} for n, d in (inline or ())],
-            "Tags": self._tags(tags),
-        }
-        if description:
-            entry["Description"] = description
-        self._boundary(entry, boundary)
-        self.roles.append(entry)
-        return arn
-
-    def instance_profile(self) -> None:
-        """Give the role just added its instance profile (EC2 roles have one)."""
-        entry = self.roles[-1]
-        name = entry["RoleName"]
-        entry["InstanceProfileList"] = [{
-            "Arn": f"arn:aws:iam::{self.id}:instance-profile/{name}", "CreateDate": entry["CreateDate"],
-            "InstanceProfileId": self.uid("AIPA"), "InstanceProfileName": name, "Path": "/", "Roles": [],
-        }]
+             description: str | None = None, max_session: int = 3600, instance_profile: bool = False) -> str:
+        created, role_id = self.date(), self.uid("AROA")
+        last_used = ({"LastUsedDate": self.date(), "Region": REGIONS[self.rng.randrange(len(REGIONS))]}
+                     if self.rng.random() < 0.7 else {})
+        profile_id = self.uid("AIPA") if instance_profile else None
+        return self.iam.role(name, trusts=trust, path=path, inline=dict(inline or ()), managed=managed,
+                             boundary=boundary, tags=tags, description=description, max_session=max_session,
+                             last_used=last_used, instance_profile=instance_profile, instance_profile_id=profile_id,
+                             create_date=created, unique_id=role_id)
 
     # -- filler statements (realistic, never about roles) -----------------------
     def s3_statement(self, app: str, write: bool = False) -> dict:
@@ -483,34 +430,40 @@ class _Account:
         apps = rng.sample(APPS, rng.randint(7, 8))
 
         # customer managed policies shared by several principals of the account
-        developer_access = self.customer_policy("DeveloperAccess", _doc(
+        developer_access = self.customer_policy(
+            "DeveloperAccess",
             _allow(["lambda:*", "dynamodb:*", "sqs:*", "sns:*", "logs:*", "cloudwatch:*", "xray:*", "ec2:Describe*"],
                    "*", sid="Serverless"),
             _allow(["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
                    [f"arn:aws:s3:::{self.bucket}-*", f"arn:aws:s3:::{self.bucket}-*/*"], sid="AppBuckets"),
             _allow("sts:AssumeRole", f"arn:aws:iam::{acct}:role/*-readonly", sid="ReadOnlyRoles"),
-        ))
-        developer_boundary = self.customer_policy("DeveloperBoundary", _doc(
+        )
+        developer_boundary = self.customer_policy(
+            "DeveloperBoundary",
             _allow(["s3:*", "dynamodb:*", "lambda:*", "logs:*", "sqs:*", "sns:*", "cloudwatch:*", "xray:*",
                     "ec2:Describe*", "kms:Decrypt"], "*", sid="Workloads"),
             _allow("sts:AssumeRole", [f"arn:aws:iam::{acct}:role/*-readonly", f"arn:aws:iam::{acct}:role/*-data-access"],
                    sid="AssumeLimited"),
             _deny(["iam:*", "organizations:*", "account:*"], "*", sid="NoIdentityChanges"),
-        ), path="/boundaries/")
-        user_boundary = self.customer_policy("UserBoundary", _doc(
+            path="/boundaries/",
+        )
+        user_boundary = self.customer_policy(
+            "UserBoundary",
             {"Sid": "EverythingButIdentity", "Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"],
              "Resource": "*"},
             _allow(["iam:Get*", "iam:List*", "iam:ChangePassword", "iam:*MFADevice*"], "*", sid="SelfService"),
             _allow("iam:PassRole", f"arn:aws:iam::{acct}:role/EC2-roles-for-*",
                    {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}, sid="PassInstanceRoles"),
             _deny("sts:AssumeRole", f"arn:aws:iam::*:role/breakglass/*", sid="NoBreakGlass"),
-        ), path="/boundaries/")
-        ci_base = self.customer_policy("CIDeployBase", _doc(
+            path="/boundaries/",
+        )
+        ci_base = self.customer_policy(
+            "CIDeployBase",
             _allow(["cloudformation:*", "autoscaling:*", "elasticloadbalancing:*", "ec2:RunInstances",
                     "ec2:CreateTags", "ec2:Describe*", "ssm:GetParameter*", "ecr:*", "ecs:UpdateService",
                     "ecs:RegisterTaskDefinition", "lambda:UpdateFunctionCode"], "*", sid="Deploy"),
-        ))
-        artifacts = {app: self.customer_policy(f"app-{app}-artifacts", _doc(self.s3_statement(app, write=True)))
+        )
+        artifacts = {app: self.customer_policy(f"app-{app}-artifacts", self.s3_statement(app, write=True))
                      for app in apps}
 
         self._groups(developer_access)
@@ -520,22 +473,23 @@ class _Account:
             self._app_roles(app, artifacts[app], ci_base, developer_boundary if position == 0 else None)
         self._special_roles()
 
-        data: dict[str, Any] = {
-            "GroupDetailList": self.groups,
-            "Policies": self._policies(),
-            "RoleDetailList": self.roles,
-            "UserDetailList": self.users,
-            "SAMLProviderList": [{"Arn": self.saml_provider, "CreateDate": self.meta["joined"],
-                                  "Tags": [], "ValidUntil": "2120-01-01T00:00:00Z"}],
-            "OpenIDConnectProviderList": [],
-        }
-        if acct == plan.ci:
-            data["OpenIDConnectProviderList"] = [{
-                "Arn": f"arn:aws:iam::{acct}:oidc-provider/{GITHUB_OIDC}", "ClientIDList": ["sts.amazonaws.com"],
-                "CreateDate": self.meta["joined"], "Tags": [],
-                "ThumbprintList": ["6938fd4d98bab03faadb97b34396831e3780aea1"], "Url": GITHUB_OIDC,
-            }]
-        return data
+        in_use = self.iam.policies_in_use()
+        for name, entry in AWS_MANAGED.items():  # the AWS managed policies in use, then the account's own
+            if entry["arn"] in in_use:
+                self.iam.managed_policy(name, *entry["statements"], path=entry["path"], aws_managed=True,
+                                        unique_id=entry["id"], create_date=entry["created"],
+                                        version_dates=(entry["updated"],))
+        for name, path, statements in self.customer:
+            created, policy_id = self.date(), self.uid("ANPA")
+            self.iam.managed_policy(name, *statements, path=path, create_date=created, unique_id=policy_id)
+        self.iam.extra["SAMLProviderList"] = [{"Arn": self.saml_provider, "CreateDate": self.meta["joined"],
+                                               "Tags": [], "ValidUntil": "2120-01-01T00:00:00Z"}]
+        self.iam.extra["OpenIDConnectProviderList"] = [] if acct != plan.ci else [{
+            "Arn": f"arn:aws:iam::{acct}:oidc-provider/{GITHUB_OIDC}", "ClientIDList": ["sts.amazonaws.com"],
+            "CreateDate": self.meta["joined"], "Tags": [],
+            "ThumbprintList": ["6938fd4d98bab03faadb97b34396831e3780aea1"], "Url": GITHUB_OIDC,
+        }]
+        return self.iam.to_json()
 
     def _groups(self, developer_access: str) -> None:
         plan, acct = self.plan, self.id
@@ -625,13 +579,13 @@ class _Account:
     def _base_roles(self, developer_access: str, developer_boundary: str) -> None:
         plan, rng, acct = self.plan, self.rng, self.id
         if acct != plan.management:
-            self.role("OrganizationAccountAccessRole", _doc(_trust({"AWS": f"arn:aws:iam::{plan.management}:root"})),
+            self.role("OrganizationAccountAccessRole", _trust({"AWS": f"arn:aws:iam::{plan.management}:root"}),
                       managed=(_aws_arn("AdministratorAccess"),))
 
         # IAM Identity Center
         self.saml_provider = f"arn:aws:iam::{acct}:saml-provider/AWSSSO_{plan.sso_instance}_DO_NOT_DELETE"
-        sso_trust = _doc(_trust({"Federated": self.saml_provider}, ["sts:AssumeRoleWithSAML", "sts:TagSession"],
-                                {"StringEquals": {"SAML:aud": SAML_AUD}}))
+        sso_trust = _trust({"Federated": self.saml_provider}, ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                           {"StringEquals": {"SAML:aud": SAML_AUD}})
         sets = ["AdministratorAccess", "ReadOnlyAccess"] + sorted(rng.sample(_OPTIONAL_PERMISSION_SETS, rng.randint(3, 6)))
         region = REGIONS[rng.randrange(len(REGIONS))]
         for permission_set in sets:
@@ -644,32 +598,32 @@ class _Account:
                       description="Created by AWS SSO for the permission set " + permission_set)
 
         # chain hop 2: platform roles trusting the identity account's hub roles by exact ARN
-        self.role("PlatformAdmin", _doc(_trust({"AWS": plan.hub_role("PlatformEngineer")}, sid="FromHub")),
+        self.role("PlatformAdmin", _trust({"AWS": plan.hub_role("PlatformEngineer")}, sid="FromHub"),
                   path="/platform/", managed=(_aws_arn("ReadOnlyAccess"),),
                   inline=[("OperateApps", _doc(
                       _allow("sts:AssumeRole", f"arn:aws:iam::{acct}:role/app/*", sid="AppOperators"),
                       _allow(["ssm:*", "ec2:StartInstances", "ec2:StopInstances"], "*", sid="Operate")))],
                   tags={"managed-by": "platform"})
-        self.role("DeveloperAccess", _doc(_trust({"AWS": plan.hub_role("Developer")}, sid="FromHub")),
+        self.role("DeveloperAccess", _trust({"AWS": plan.hub_role("Developer")}, sid="FromHub"),
                   path="/platform/", managed=(developer_access,), boundary=developer_boundary,
                   tags={"managed-by": "platform"})
 
         # org-wide roles: "*" narrowed to the organization and the security account's roles
         security_prefix = f"arn:aws:iam::{plan.security}:role/security/"
-        self.role("OrgSecurityAudit", _doc(_trust("*", condition={
+        self.role("OrgSecurityAudit", _trust("*", condition={
             "StringEquals": {"aws:PrincipalOrgID": plan.org_id},
-            "ArnLike": {"aws:PrincipalArn": security_prefix + "audit-*"}}, sid="SecurityAccountAudit")),
+            "ArnLike": {"aws:PrincipalArn": security_prefix + "audit-*"}}, sid="SecurityAccountAudit"),
             managed=(_aws_arn("SecurityAudit"), _aws_arn("ReadOnlyAccess")), tags={"managed-by": "security"})
-        self.role("OrgIncidentResponse", _doc(_trust("*", condition={
+        self.role("OrgIncidentResponse", _trust("*", condition={
             "StringEquals": {"aws:PrincipalOrgID": plan.org_id},
             "ArnLike": {"aws:PrincipalArn": security_prefix + "incident-*"},
-            "Bool": {"aws:MultiFactorAuthPresent": "true"}}, sid="SecurityAccountResponders")),
+            "Bool": {"aws:MultiFactorAuthPresent": "true"}}, sid="SecurityAccountResponders"),
             managed=(_aws_arn("AdministratorAccess"),), tags={"managed-by": "security"})
 
         # break glass: MFA and a clearance tag
-        self.role("BreakGlassAdmin", _doc(_trust({"AWS": f"arn:aws:iam::{acct}:root"}, condition={
+        self.role("BreakGlassAdmin", _trust({"AWS": f"arn:aws:iam::{acct}:root"}, condition={
             "Bool": {"aws:MultiFactorAuthPresent": "true"},
-            "StringEquals": {"aws:PrincipalTag/clearance": "high"}}, sid="ClearedAdminsWithMFA")),
+            "StringEquals": {"aws:PrincipalTag/clearance": "high"}}, sid="ClearedAdminsWithMFA"),
             path="/breakglass/", managed=(_aws_arn("AdministratorAccess"),), max_session=3600)
 
         # cross-account roles trusting partner accounts' roots
@@ -683,8 +637,8 @@ class _Account:
                 variant = (start + position) % 3
                 condition = ({"StringEquals": {"sts:ExternalId": f"{purpose}-{rng.getrandbits(48):012x}"}}
                              if variant == 0 else _MFA if variant == 1 else None)
-                self.role(f"xacct-{purpose}", _doc(_trust({"AWS": trusted[0] if len(trusted) == 1 else trusted},
-                                                          condition=condition, sid="Partners")),
+                self.role(f"xacct-{purpose}", _trust({"AWS": trusted[0] if len(trusted) == 1 else trusted},
+                                                     condition=condition, sid="Partners"),
                           managed=(_aws_arn("ReadOnlyAccess"),) if purpose != "backup" else (),
                           inline=[(f"{purpose}-access", _doc(_allow(["s3:GetObject", "s3:ListBucket"],
                                                                     [f"arn:aws:s3:::{self.bucket}-{purpose}",
@@ -693,8 +647,8 @@ class _Account:
         if rng.random() < 0.3:  # a vendor outside the organization, with an ExternalId
             vendor = rng.choice(VENDORS)
             self.role(f"vendor-{vendor}-integration",
-                      _doc(_trust({"AWS": f"arn:aws:iam::{plan.vendors[vendor]}:root"},
-                                  condition={"StringEquals": {"sts:ExternalId": f"{rng.getrandbits(96):024x}"}})),
+                      _trust({"AWS": f"arn:aws:iam::{plan.vendors[vendor]}:root"},
+                             condition={"StringEquals": {"sts:ExternalId": f"{rng.getrandbits(96):024x}"}}),
                       managed=(_aws_arn("SecurityAudit"),), tags={"vendor": vendor})
 
         # service-linked roles
@@ -706,7 +660,7 @@ class _Account:
         if rng.random() < 0.2:
             linked.append(("trustedadvisor", "AWSServiceRoleForTrustedAdvisor", "AWSTrustedAdvisorServiceRolePolicy"))
         for service, name, policy in linked:
-            self.role(name, _doc(_trust({"Service": f"{service}.amazonaws.com"})),
+            self.role(name, _trust({"Service": f"{service}.amazonaws.com"}),
                       path=f"/aws-service-role/{service}.amazonaws.com/", managed=(_aws_arn(policy),),
                       description=f"Service-linked role for {service}")
 
@@ -719,8 +673,7 @@ class _Account:
             self.role(f"EC2-roles-for-{app}-{tier}", _TRUST_EC2, managed=(_aws_arn("AmazonSSMManagedInstanceCore"), artifacts),
                       inline=[("runtime", _doc(*base, _allow(["sqs:SendMessage", "sqs:ReceiveMessage"],
                                                               f"arn:aws:sqs:*:{acct}:{app}-*", sid="Queues")))],
-                      tags=tags)
-            self.instance_profile()
+                      tags=tags, instance_profile=True)
         for fn in rng.sample(FUNCTIONS, rng.randint(2, 4)):
             self.role(f"{app}-{fn}-lambda", _TRUST_LAMBDA, path="/service-role/",
                       managed=(_aws_arn("AWSLambdaBasicExecutionRole"),), boundary=boundary,
@@ -731,7 +684,7 @@ class _Account:
             *base, _allow("sts:AssumeRole", self.role_arn(f"{app}-data-access"), sid="DataAccess")))], tags=tags)
         self.role(f"{app}-ecs-execution", _TRUST_ECS, managed=(_aws_arn("AmazonECSTaskExecutionRolePolicy"),), tags=tags)
         # CI deploy role: the CI account's runner role, by exact ARN; may pass only the app's instance roles to EC2
-        self.role(f"ci-deploy-{app}", _doc(_trust({"AWS": self.plan.ci_runner()}, sid="CIRunner")),
+        self.role(f"ci-deploy-{app}", _trust({"AWS": self.plan.ci_runner()}, sid="CIRunner"),
                   managed=(ci_base, artifacts), tags=tags, inline=[("pass-roles", _doc(
                       _allow("iam:PassRole", f"arn:aws:iam::{acct}:role/EC2-roles-for-{app}-*",
                              {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}, sid="PassInstanceRoles"),
@@ -739,164 +692,94 @@ class _Account:
                              {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}, sid="PassFunctionRoles"),
                   ))])
         # chain hop 3: operators, reached from platform/PlatformAdmin or the Operators group
-        self.role(f"{app}-operator", _doc(
+        self.role(f"{app}-operator", [
             _trust({"AWS": self.role_arn("PlatformAdmin", "/platform/")}, sid="Platform"),
-            _trust({"AWS": f"arn:aws:iam::{acct}:root"}, sid="Operators")),
+            _trust({"AWS": f"arn:aws:iam::{acct}:root"}, sid="Operators")],
             path="/app/", managed=(_aws_arn("ReadOnlyAccess"),), tags=tags, inline=[("operate", _doc(
                 _allow(["ssm:StartSession", "ssm:SendCommand", "ec2:RebootInstances", "autoscaling:SetDesiredCapacity"],
                        "*", sid="Operate"),
                 _allow("iam:PassRole", f"arn:aws:iam::{acct}:role/EC2-roles-for-{app}-*",
                        {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}, sid="Relaunch")))])
-        self.role(f"{app}-readonly", _doc(_trust({"AWS": f"arn:aws:iam::{acct}:root"})),
+        self.role(f"{app}-readonly", _trust({"AWS": f"arn:aws:iam::{acct}:root"}),
                   managed=(_aws_arn("ReadOnlyAccess"),), tags=tags)
         data_trust = [_trust({"AWS": f"arn:aws:iam::{acct}:root"}, sid="Analysts"),
                       _trust({"AWS": task}, sid="Service")]
         if rng.random() < 0.25:
             data_trust[0]["Condition"] = _MFA
-        self.role(f"{app}-data-access", _doc(*data_trust), tags=tags, inline=[("data", _doc(
+        self.role(f"{app}-data-access", data_trust, tags=tags, inline=[("data", _doc(
             self.s3_statement(app, write=True),
             _allow(["athena:StartQueryExecution", "athena:GetQueryResults", "glue:GetTable"], "*", sid="Query")))])
 
     def _special_roles(self) -> None:
         plan, acct = self.plan, self.id
         if acct == plan.identity:  # chain hop 1
-            self.role("PlatformEngineer", _doc(_trust({"AWS": f"arn:aws:iam::{acct}:root"}, sid="HubUsers")),
+            self.role("PlatformEngineer", _trust({"AWS": f"arn:aws:iam::{acct}:root"}, sid="HubUsers"),
                       path="/hub/", max_session=14400, inline=[("platform-accounts", _doc(
                           _allow("sts:AssumeRole", "arn:aws:iam::*:role/platform/PlatformAdmin", sid="EveryAccount")))])
-            self.role("Developer", _doc(_trust({"AWS": f"arn:aws:iam::{acct}:root"}, sid="HubUsers")),
+            self.role("Developer", _trust({"AWS": f"arn:aws:iam::{acct}:root"}, sid="HubUsers"),
                       path="/hub/", max_session=14400, inline=[("developer-accounts", _doc(
                           _allow("sts:AssumeRole", "arn:aws:iam::*:role/platform/DeveloperAccess", sid="EveryAccount")))])
         if acct == plan.security:
-            self.role("audit-scanner", _doc(_trust({"Service": "lambda.amazonaws.com"}),
-                                            _trust({"AWS": f"arn:aws:iam::{acct}:root"}, sid="Auditors")),
+            self.role("audit-scanner", [_trust({"Service": "lambda.amazonaws.com"}),
+                                            _trust({"AWS": f"arn:aws:iam::{acct}:root"}, sid="Auditors")],
                       path="/security/", managed=(_aws_arn("SecurityAudit"),), inline=[("org-audit", _doc(
                           _allow("sts:AssumeRole", "arn:aws:iam::*:role/OrgSecurityAudit", sid="EveryAccount")))])
-            self.role("incident-responder", _doc(_trust({"AWS": f"arn:aws:iam::{acct}:root"}, condition=_MFA)),
+            self.role("incident-responder", _trust({"AWS": f"arn:aws:iam::{acct}:root"}, condition=_MFA),
                       path="/security/", managed=(_aws_arn("ReadOnlyAccess"),), inline=[("org-response", _doc(
                           _allow("sts:AssumeRole", "arn:aws:iam::*:role/OrgIncidentResponse", sid="EveryAccount")))])
         if acct == plan.ci:
             provider = f"arn:aws:iam::{acct}:oidc-provider/{GITHUB_OIDC}"
-            self.role("build-runner", _doc(_trust({"Federated": provider}, "sts:AssumeRoleWithWebIdentity", {
+            self.role("build-runner", _trust({"Federated": provider}, "sts:AssumeRoleWithWebIdentity", {
                 "StringEquals": {f"{GITHUB_OIDC}:aud": "sts.amazonaws.com"},
-                "StringLike": {f"{GITHUB_OIDC}:sub": f"repo:{plan.company}/*:ref:refs/heads/main"}})),
+                "StringLike": {f"{GITHUB_OIDC}:sub": f"repo:{plan.company}/*:ref:refs/heads/main"}}),
                 path="/ci/", inline=[("deploy-everywhere", _doc(
                     _allow("sts:AssumeRole", "arn:aws:iam::*:role/ci-deploy-*", sid="DeployRoles"),
                     _allow(["s3:GetObject", "s3:PutObject"], f"arn:aws:s3:::{plan.company}-ci-cache/*", sid="Cache")))])
 
-    def _policies(self) -> list[dict]:
-        out = []
-        for name, entry in AWS_MANAGED.items():
-            arn = entry["arn"]
-            if arn not in self.attached:
-                continue
-            out.append({
-                "Arn": arn, "AttachmentCount": self.attached[arn], "CreateDate": entry["created"],
-                "DefaultVersionId": "v1", "IsAttachable": True, "Path": entry["path"],
-                "PermissionsBoundaryUsageCount": 0, "PolicyId": entry["id"], "PolicyName": name,
-                "PolicyVersionList": entry["versions"], "UpdateDate": entry["updated"],
-            })
-        for name, path, document in self.customer:
-            arn = self.policy_arn(name, path)
-            created = self.date()
-            out.append({
-                "Arn": arn, "AttachmentCount": self.attached.get(arn, 0), "CreateDate": created,
-                "DefaultVersionId": "v1", "IsAttachable": True, "Path": path,
-                "PermissionsBoundaryUsageCount": self.boundary_use.get(arn, 0), "PolicyId": self.uid("ANPA"),
-                "PolicyName": name,
-                "PolicyVersionList": [{"CreateDate": created, "Document": document, "IsDefaultVersion": True,
-                                       "VersionId": "v1"}],
-                "UpdateDate": created,
-            })
-        return out
-
 
 # -- the organization file ------------------------------------------------------------
 
-def _organization(plan: _Plan) -> dict:
-    org_id, mgmt, root = plan.org_id, plan.management, plan.root_id
-    ou_arn = {o["Id"]: f"arn:aws:organizations::{mgmt}:ou/{org_id}/{o['Id']}" for o in plan.ous}
-    names = {o["Id"]: o["Name"] for o in plan.ous}
-    root_arn = f"arn:aws:organizations::{mgmt}:root/{org_id}/{root}"
-
-    def target(target_id: str) -> dict:
-        if target_id == root:
-            return {"Arn": root_arn, "Name": "Root", "TargetId": root, "Type": "ROOT"}
-        if target_id in ou_arn:
-            return {"Arn": ou_arn[target_id], "Name": names[target_id], "TargetId": target_id,
-                    "Type": "ORGANIZATIONAL_UNIT"}
-        return {"Arn": f"arn:aws:organizations::{mgmt}:account/{org_id}/{target_id}",
-                "Name": account_names[target_id], "TargetId": target_id, "Type": "ACCOUNT"}
-
-    account_names = {a["id"]: a["name"] for a in plan.accounts}
+def _organization(plan: _Plan) -> Org:
+    """The organization: its OUs, its accounts (their organization entries only), SCPs and RCPs."""
+    org = Org(plan.org_id, plan.management, plan.root_id, policy_types=(SCP, RCP))
+    for ou in plan.ous:
+        org.ou(ou["Id"], ou["Name"], ou["ParentId"])
+    for a in plan.accounts:
+        org.account(a["id"], a["name"], a["parent"], email=f"aws+{a['name']}@{plan.company}.example.com",
+                    joined=a["joined"], joined_method=a["method"])
     policy_rng = random.Random(f"graphiam-synth/{plan.seed}/policies")
 
-    def policy(name: str, kind: str, document: dict, targets: list[str], description: str,
-               aws_managed: bool = False) -> dict:
-        folder = kind.lower()
-        policy_id = f"p-{name}" if aws_managed else "p-" + _token(policy_rng, 8)
-        owner = "aws" if aws_managed else f"{mgmt}:policy/{org_id}"
-        arn = (f"arn:aws:organizations::aws:policy/{folder}/{policy_id}" if aws_managed
-               else f"arn:aws:organizations::{owner}/{folder}/{policy_id}")
-        return {
-            "Content": json.dumps(document, indent=4),
-            "PolicySummary": {"Arn": arn, "AwsManaged": aws_managed, "Description": description,
-                              "Id": policy_id, "Name": name, "Type": kind},
-            "Targets": [target(t) for t in targets],
-        }
+    def policy_id() -> str:  # drawn in the order the policies are added
+        return "p-" + _token(policy_rng, 8)
 
-    every_ou = [o["Id"] for o in plan.ous]
-    every_account = list(plan.ids)
-    scp, rcp = "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"
+    org.full_access_everywhere(skip=(plan.ou_sandbox,))  # on Sandbox an allow-list replaces it
+    org.full_access_everywhere(scp=False, rcp=True)
     sandbox_allowed = ["ec2:*", "s3:*", "lambda:*", "dynamodb:*", "logs:*", "cloudwatch:*", "sqs:*", "sns:*",
                        "ecr:*", "ecs:*", "cloudformation:*", "iam:Get*", "iam:List*", "iam:PassRole",
                        "iam:CreateServiceLinkedRole", "sts:AssumeRole", "sts:GetCallerIdentity", "sts:TagSession"]
-    policies = [
-        policy("FullAWSAccess", scp, _doc(_allow("*", "*")),
-               [root] + [o for o in every_ou if o != plan.ou_sandbox] + every_account,
-               "Allows access to every operation", aws_managed=True),
-        policy("RCPFullAWSAccess", rcp, _doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}),
-               [root] + every_ou + every_account, "Allows access to every operation", aws_managed=True),
-        policy("Guardrails", scp, _doc(
+    org.scp("Guardrails",
             _deny(["organizations:LeaveOrganization", "account:CloseAccount"], "*", sid="StayInOrganization"),
             _deny(["iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy"],
                   ["arn:aws:iam::*:role/OrgSecurityAudit", "arn:aws:iam::*:role/OrgIncidentResponse",
                    "arn:aws:iam::*:role/OrganizationAccountAccessRole"],
                   {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}},
-                  sid="ProtectOrgRoles")),
-               [root], "Organization-wide guardrails"),
-        policy("DenyNonProdIntoProd", scp, _doc(
-            _deny("sts:AssumeRole", "*",
-                  {"ForAnyValue:StringLike": {"aws:ResourceOrgPaths": [plan.prod_org_path()]}},
-                  sid="NoAssumeIntoProd")),
-               [plan.ou_nonprod], "Non-production principals cannot assume roles in production accounts"),
-        policy("SandboxAllowList", scp, _doc(_allow(sandbox_allowed, "*", sid="AllowListedServices")),
-               [plan.ou_sandbox], "Sandbox accounts may use only these services"),
-        policy("DenyAssumeRoleFromOutsideOrg", rcp, _doc({
-            "Sid": "EnforceOrgIdentities", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
-            "Resource": "*",
-            "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org_id,
-                                                      "aws:PrincipalAccount": sorted(plan.vendors.values())},
-                          "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}),
-               [root], "Only principals of the organization (and listed vendors) may assume roles"),
-    ]
-    return {
-        "Accounts": [{
-            "Arn": f"arn:aws:organizations::{mgmt}:account/{org_id}/{a['id']}",
-            "Email": f"aws+{a['name']}@{plan.company}.example.com", "Id": a["id"], "JoinedMethod": a["method"],
-            "JoinedTimestamp": a["joined"], "Name": a["name"], "ParentId": a["parent"], "Status": "ACTIVE",
-        } for a in plan.accounts],
-        "Organization": {
-            "Arn": f"arn:aws:organizations::{mgmt}:organization/{org_id}",
-            "AvailablePolicyTypes": [{"Status": "ENABLED", "Type": scp}, {"Status": "ENABLED", "Type": rcp}],
-            "FeatureSet": "ALL", "Id": org_id,
-            "MasterAccountArn": f"arn:aws:organizations::{mgmt}:account/{org_id}/{mgmt}",
-            "MasterAccountEmail": f"aws+{account_names[mgmt]}@{plan.company}.example.com", "MasterAccountId": mgmt,
-        },
-        "OrganizationalUnits": [{"Arn": ou_arn[o["Id"]], **o} for o in plan.ous],
-        "Policies": policies,
-        "Roots": [{"Arn": root_arn, "Id": root, "Name": "Root",
-                   "PolicyTypes": [{"Status": "ENABLED", "Type": scp}, {"Status": "ENABLED", "Type": rcp}]}],
-    }
+                  sid="ProtectOrgRoles"),
+            targets=[plan.root_id], description="Organization-wide guardrails", policy_id=policy_id())
+    org.scp("DenyNonProdIntoProd",
+            _deny("sts:AssumeRole", "*", {"ForAnyValue:StringLike": {"aws:ResourceOrgPaths": [plan.prod_org_path()]}},
+                  sid="NoAssumeIntoProd"),
+            targets=[plan.ou_nonprod], description="Non-production principals cannot assume roles in production accounts",
+            policy_id=policy_id())
+    org.scp("SandboxAllowList", _allow(sandbox_allowed, "*", sid="AllowListedServices"),
+            targets=[plan.ou_sandbox], description="Sandbox accounts may use only these services", policy_id=policy_id())
+    org.rcp("DenyAssumeRoleFromOutsideOrg", {
+        "Sid": "EnforceOrgIdentities", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": plan.org_id,
+                                                  "aws:PrincipalAccount": sorted(plan.vendors.values())},
+                      "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}},
+        targets=[plan.root_id], description="Only principals of the organization (and listed vendors) may assume roles",
+        policy_id=policy_id())
+    return org
 
 
 # -- public API --------------------------------------------------------------------------
@@ -918,7 +801,8 @@ def synthetic_org_data(accounts: int, seed: int) -> Iterator[tuple[str, dict]]:
 
 
 def _files(plan: _Plan) -> Iterator[tuple[str, dict]]:
-    yield "organization.json", _organization(plan)
+    # the organization file needs no account's IAM; each account's IAM is built, yielded and dropped in turn
+    yield "organization.json", _organization(plan).organization_json()
     for meta in plan.accounts:
         yield f"accounts/{meta['id']}.json", _Account(plan, meta).build()
 

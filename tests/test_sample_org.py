@@ -74,3 +74,20 @@ def test_dangling_and_external_trusts_are_reported(sample):
     assert ("ExternalAuditor", "external_account") in facts
     vendor = [r for r in sample.who_can("ExternalAuditor") if r.arn == "arn:aws:iam::999999999999:root"]
     assert vendor and vendor[0].conditional  # sts:ExternalId, and the vendor's own policies
+
+
+def test_the_generator_rewrites_the_committed_sample_byte_for_byte(tmp_path):
+    import subprocess
+    import sys
+
+    # run as the README says (a script, from another folder), into a fresh folder
+    subprocess.run([sys.executable, str(DATA / "make_sample_org.py"), "--output", str(tmp_path)],
+                   cwd=tmp_path, check=True, capture_output=True, text=True)
+
+    def generated(root: Path) -> dict[str, bytes]:
+        paths = [root / "sample-checks.json", *sorted((root / "sample-org").rglob("*"))]
+        return {str(p.relative_to(root)): p.read_bytes() for p in paths if p.is_file()}
+
+    committed, written = generated(DATA), generated(tmp_path)
+    assert sorted(written) == sorted(committed)
+    assert [name for name in committed if written[name] != committed[name]] == []
