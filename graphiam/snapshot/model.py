@@ -172,12 +172,24 @@ Principal = User | Role
 
 @dataclass(frozen=True)
 class Account:
+    """One account's IAM entities.
+
+    ``source`` is the file it was read from. A file that merges several
+    accounts is split by the account id in each entity's ARN: every account
+    read from it has that file as its ``source``, and the AWS managed
+    policies such a file carries are kept once, in
+    :attr:`Snapshot.aws_managed_policies`, rather than in each account's
+    ``policies``. ``partition`` is the ARN partition of its entities
+    (``aws``, ``aws-us-gov``, ``aws-cn``, ...).
+    """
+
     account_id: str
     source: str  # the file it was read from
     users: Mapping[str, User]  # by ARN
     groups: Mapping[str, Group]  # by ARN
     roles: Mapping[str, Role]  # by ARN
-    policies: Mapping[str, ManagedPolicy]  # by ARN, AWS managed ones included
+    policies: Mapping[str, ManagedPolicy]  # by ARN, AWS managed ones included (but see above)
+    partition: str = "aws"
 
 
 @dataclass(frozen=True)
@@ -192,7 +204,47 @@ class OrgPolicy:
 
 @dataclass(frozen=True)
 class Organization:
-    """The organization file: the OU tree and its SCPs and RCPs."""
+    """The organization file: the OU tree and its SCPs and RCPs.
+
+    What the file leaves out is recorded, never filled in (no account or
+    policy is invented):
+
+    ``incomplete``
+        One human phrase per missing part, naming the file, e.g.
+        ``"organization.json has no Policies: SCPs and RCPs are unknown"``
+        (the same phrases are warnings on the snapshot). Empty when the
+        file is complete.
+    ``policy_types_enabled``
+        The organization policy types (``SERVICE_CONTROL_POLICY``,
+        ``RESOURCE_CONTROL_POLICY``, also ``TAG_POLICY``, ... as written)
+        the file says are enabled: from ``Roots[].PolicyTypes`` (list_roots),
+        or, when no root carries ``PolicyTypes``, from the deprecated
+        ``Organization.AvailablePolicyTypes`` (describe_organization). A
+        type counts when its ``Status`` is ``ENABLED`` or
+        ``PENDING_DISABLE`` (still in force while it is being disabled).
+        ``None`` when the file does not say.
+    ``policy_types_known``
+        The access-deciding types (``SERVICE_CONTROL_POLICY``,
+        ``RESOURCE_CONTROL_POLICY``) for which ``policies`` is the whole
+        truth: every policy of the type with its targets, or the file says
+        the type is not enabled (then none of its policies apply). For such
+        a type, "no policy of the type in ``policies``" means the
+        organization uses none. A type missing from this set is unknown:
+        the file has no ``Policies``, or a policy of the type has no
+        ``Targets`` (``"Targets": []`` is known: attached nowhere);
+        ``incomplete`` says which. The reader infers nothing more: a type
+        the file says is enabled, with ``Policies`` listing none of it, is
+        known (AWS would have attached ``FullAWSAccess`` or
+        ``RCPFullAWSAccess``, so such a file contradicts itself; the engine
+        may treat that as it sees fit).
+    ``accounts_listed``
+        ``False`` when the file has no ``Accounts`` (describe_organization
+        alone, say): then no account has a known place in the tree, so
+        ``path_of`` is ``None`` for every account because the file does not
+        say, not because the accounts are outside the organization.
+
+    :meth:`policy_type_status` reads the three together.
+    """
 
     org_id: str
     management_account_id: str
@@ -201,6 +253,26 @@ class Organization:
     parents: Mapping[str, str]  # account id or OU id -> parent id
     names: Mapping[str, str]  # OU/account/root id -> name
     policies: tuple[OrgPolicy, ...]
+    incomplete: tuple[str, ...] = ()
+    policy_types_enabled: frozenset[str] | None = None
+    policy_types_known: frozenset[str] = frozenset({"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"})
+    accounts_listed: bool = True
+
+    def policy_type_status(self, policy_type: str) -> Literal["off", "listed", "unknown"]:
+        """What the file says of ``policy_type`` (``SERVICE_CONTROL_POLICY`` or ``RESOURCE_CONTROL_POLICY``).
+
+        - ``"off"``: the file says the type is not enabled, so none of its
+          policies apply ("no SCPs because none are enabled"), whatever
+          ``policies`` holds of it;
+        - ``"listed"``: ``policies`` holds every policy of the type with its
+          targets (none of the type listed: the organization uses none);
+        - ``"unknown"``: the file does not list them (see ``incomplete``).
+        """
+        if policy_type not in self.policy_types_known:
+            return "unknown"
+        if self.policy_types_enabled is not None and policy_type not in self.policy_types_enabled:
+            return "off"
+        return "listed"
 
     def path_of(self, account_id: str) -> tuple[str, ...] | None:
         """Ids from the root down to the account itself, or ``None`` if not a member."""

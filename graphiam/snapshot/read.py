@@ -5,17 +5,28 @@ A snapshot is a set of JSON files: one per account in the shape of
 organization file (see the README). Every input problem is raised here as a
 :class:`SnapshotError` whose message names the file and what is wrong.
 Problems that leave an answer possible but less certain (a managed policy
-referenced but not exported) become warnings on the snapshot.
+referenced but not exported, a truncated export, an incomplete organization
+file, a file of a folder that is not snapshot data) become warnings on the
+snapshot.
+
+Files are UTF-8 (with or without a byte order mark) or UTF-16/UTF-32 (with a
+byte order mark, as Windows PowerShell's ``>`` writes, or without one: the
+zero bytes of the first characters tell them apart).
+
+An account file may merge several accounts (cloudsplaining and other merged
+exports): it is split by the account id in each entity's ARN, and each
+account is read as if it came in its own file.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
 import urllib.parse
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from ..gcpause import paused_gc
 from .model import (
@@ -33,7 +44,7 @@ from .model import (
     Tag,
     User,
 )
-from .names import account_of
+from .names import account_of, is_aws_managed_policy, partition_of
 
 try:
     import orjson
@@ -54,10 +65,26 @@ def _canonical(data: Any) -> bytes:
 ACCOUNT_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 MANIFEST_KIND = "graphiam-collection-manifest"  # collection.json, written by graphiam collect
 ORG_POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+_ORG_POLICY_LABELS = {"SERVICE_CONTROL_POLICY": "SCP", "RESOURCE_CONTROL_POLICY": "RCP"}
+_IN_FORCE = ("ENABLED", "PENDING_DISABLE")  # a policy type being disabled still applies until it is off
 
 
 class SnapshotError(ValueError):
     """Bad input. ``str(error)`` is one line: ``<file>: <what is wrong>``."""
+
+
+class SnapshotFiles(list):
+    """The files a snapshot is made of (a list of paths), and which of them a folder expansion found.
+
+    ``from_folder`` holds the files found by scanning a folder that were not
+    also named themselves: such a file may be any JSON the folder happens to
+    hold, so one that is not snapshot data is skipped with a warning instead
+    of being an error. A plain list of paths counts as files named one by one.
+    """
+
+    def __init__(self, files: Iterable[Path] = (), from_folder: Iterable[Path] = ()) -> None:
+        super().__init__(files)
+        self.from_folder: frozenset[Path] = frozenset(from_folder)
 
 
 class DocumentParser:
@@ -81,8 +108,8 @@ def load_snapshot(paths: Iterable[str | os.PathLike[str]]) -> Snapshot:
     return snapshot_from_files(snapshot_files(paths))
 
 
-def snapshot_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """The ``.json`` files a snapshot is made of, in a stable order."""
+def snapshot_files(paths: Iterable[str | os.PathLike[str]]) -> SnapshotFiles:
+    """The ``.json`` files a snapshot is made of, in a stable order (a list; see :class:`SnapshotFiles`)."""
     paths = list(paths)
     files = _expand(paths)
     if not files:
@@ -90,38 +117,53 @@ def snapshot_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return files
 
 
-def snapshot_from_files(files: Iterable[Path]) -> Snapshot:
+def snapshot_from_files(files: Iterable[Path], from_folder: Collection[Path] | None = None) -> Snapshot:
+    """Read ``files``. Those in ``from_folder`` (by default ``files.from_folder`` of a
+    :class:`SnapshotFiles`, else none) are skipped with a warning when they are not snapshot data."""
+    if from_folder is None:
+        from_folder = getattr(files, "from_folder", frozenset())
+    skippable = frozenset(str(file) for file in from_folder)
     with paused_gc():
-        return snapshot_from_data((str(file), _read_json(file)) for file in files)
+        return snapshot_from_data(((str(file), _read_json(file)) for file in files), from_folder=skippable)
 
 
-def snapshot_from_data(items: Iterable[tuple[str, Any]]) -> Snapshot:
-    """Build a snapshot from already-parsed JSON, each with the name of its source."""
+def snapshot_from_data(items: Iterable[tuple[str, Any]], *, from_folder: Collection[str] = frozenset()) -> Snapshot:
+    """Build a snapshot from already-parsed JSON, each with the name of its source.
+
+    ``from_folder`` names the sources a folder expansion found: one that is
+    neither an account, an organization nor a manifest file is skipped with a
+    warning. Any other source of neither shape is an error.
+    """
     parser = DocumentParser()
     accounts: dict[str, Account] = {}
     aws_managed: dict[str, ManagedPolicy] = {}
     organization: Organization | None = None
     sources = []
     collection_warnings: list[str] = []
+    file_warnings: list[str] = []
     for source, data in items:
         sources.append(source)
         if isinstance(data, dict) and data.get("Kind") == MANIFEST_KIND:
             collection_warnings.extend(_manifest_warnings(data, source))
         elif _is_account_file(data):
-            account, shared = _read_account(data, source, parser)
+            file_warnings.extend(_truncation_warnings(data, source))
+            read, shared, warnings = _read_account_file(data, source, parser)
             aws_managed.update(shared)
-            if account is None:
-                continue
-            if account.account_id in accounts:
-                raise SnapshotError(
-                    f"{source}: account {account.account_id} is also in {accounts[account.account_id].source}; "
-                    "give each account once"
-                )
-            accounts[account.account_id] = account
+            file_warnings.extend(warnings)
+            for account in read:
+                if account.account_id in accounts:
+                    raise SnapshotError(
+                        f"{source}: account {account.account_id} is also in {accounts[account.account_id].source}; "
+                        "give each account once"
+                    )
+                accounts[account.account_id] = account
         elif _is_organization_file(data):
             if organization is not None:
                 raise SnapshotError(f"{source}: a second organization file (the first is {organization.source})")
             organization = _read_organization(data, source, parser)
+            file_warnings.extend(organization.incomplete)
+        elif source in from_folder:
+            file_warnings.append(f"{source} is not an account, organization or manifest file: skipped")
         else:
             raise SnapshotError(
                 f"{source}: neither an account file (keys {', '.join(ACCOUNT_KEYS)}) "
@@ -129,10 +171,10 @@ def snapshot_from_data(items: Iterable[tuple[str, Any]]) -> Snapshot:
             )
     if not accounts:
         raise SnapshotError(f"{', '.join(sources)}: no account file with IAM principals found")
-    warnings = collection_warnings + _missing_policy_warnings(accounts, aws_managed)
+    warnings = collection_warnings + file_warnings + _missing_policy_warnings(accounts, aws_managed)
     if organization is None:
         warnings.append("no organization file: SCPs and RCPs are not evaluated, so an allowed answer assumes they allow")
-    else:
+    elif organization.accounts_listed:  # without Accounts, its own warning says that no account is placed
         outside = sorted(a for a in accounts if organization.path_of(a) is None)
         for account_id in outside:
             warnings.append(f"{accounts[account_id].source}: account {account_id} is not in the organization file; "
@@ -152,32 +194,87 @@ def _manifest_warnings(manifest: dict, source: str) -> list[str]:
     return out
 
 
+def _truncation_warnings(data: dict, source: str) -> list[str]:
+    """A first-page-only export (``--no-paginate``: IsTruncated and Marker; ``--max-items``: NextToken)."""
+    if data.get("IsTruncated") is True:
+        how = "IsTruncated is true"
+    elif isinstance(data.get("NextToken"), str) and data["NextToken"]:
+        how = "it has a NextToken"
+    else:
+        return []
+    return [f"{source}: a truncated export ({how}): it holds only the first page of get-account-authorization-details, "
+            "so the users, groups, roles and policies on later pages are missing and answers may depend on them"]
+
+
 # -- files -----------------------------------------------------------------
 
-def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+def _expand(paths: Iterable[str | os.PathLike[str]]) -> SnapshotFiles:
     files: list[Path] = []
+    named: set[Path] = set()
+    found: set[Path] = set()
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+            members = sorted(p for p in path.rglob("*.json") if p.is_file())
+            files.extend(members)
+            found.update(members)
         elif path.is_file():
             files.append(path)
+            named.add(path)
         else:
             raise SnapshotError(f"{path}: no such file or folder")
-    return files
+    return SnapshotFiles(files, found - named)
+
+
+# (byte order mark, codec, name); UTF-32 first: its little-endian mark begins with UTF-16's
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+
+
+def _encoding(raw: bytes) -> tuple[str, str]:
+    """The codec and name of the file's encoding: its byte order mark, else the zero bytes of JSON's
+    first (ASCII) characters (RFC 4627), else UTF-8."""
+    for bom, codec, name in _BOMS:
+        if raw.startswith(bom):
+            return codec, name
+    if len(raw) >= 4:
+        if not raw[0]:
+            return ("utf-32-be", "UTF-32") if not raw[1] else ("utf-16-be", "UTF-16")
+        if not raw[1]:
+            return ("utf-32-le", "UTF-32") if not raw[2] and not raw[3] else ("utf-16-le", "UTF-16")
+    elif len(raw) == 2:
+        if not raw[0]:
+            return "utf-16-be", "UTF-16"
+        if not raw[1]:
+            return "utf-16-le", "UTF-16"
+    return "utf-8", "UTF-8"
 
 
 def _read_json(file: Path) -> Any:
     try:
         raw = file.read_bytes()
-        if _fast_loads is not None:  # orjson, when installed: the same data, several times faster
-            try:
-                return _fast_loads(raw)
-            except ValueError:
-                pass  # fall through: the standard parser words the error
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SnapshotError(f"{file}: cannot be read ({error.__class__.__name__}: {error})") from None
+    except OSError as error:
+        raise SnapshotError(f"{file}: cannot be read ({error.__class__.__name__}: {error.strerror or error})") from None
+    codec, name = _encoding(raw)
+    if codec == "utf-8" and _fast_loads is not None:  # orjson, when installed: the same data, several times faster
+        try:
+            return _fast_loads(raw)
+        except ValueError:
+            pass  # fall through: the standard parser words the error
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError as error:
+        raise SnapshotError(f"{file}: cannot be read as {name} text ({error.reason} at byte {error.start})") from None
+    if codec != "utf-8" and _fast_loads is not None:
+        try:
+            return _fast_loads(text)
+        except ValueError:
+            pass
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -185,7 +282,22 @@ def _read_json(file: Path) -> Any:
 
 
 def _is_account_file(data: Any) -> bool:
-    return isinstance(data, dict) and any(key in data for key in ACCOUNT_KEYS) and "Organization" not in data
+    """The shape of get-account-authorization-details (all filters, or only some).
+
+    A file with only ``Policies`` must hold policy details (their
+    ``PolicyVersionList``): ``aws iam list-policies`` and ``aws organizations
+    list-policies`` outputs also have a ``Policies`` list, and are not account files.
+    """
+    if not isinstance(data, dict) or "Organization" in data:
+        return False
+    if any(key in data for key in ACCOUNT_KEYS[:3]):
+        return True
+    if "Policies" not in data:
+        return False
+    policies = data["Policies"]
+    if not isinstance(policies, list) or not policies or not all(isinstance(p, dict) for p in policies):
+        return True  # an empty list is harmless; anything malformed is reported by the account reader
+    return any("PolicyVersionList" in p for p in policies)
 
 
 def _is_organization_file(data: Any) -> bool:
@@ -347,16 +459,25 @@ def _boundary(entry: dict, where: str) -> str | None:
     return _optional(boundary, "PermissionsBoundaryArn", f"{where} PermissionsBoundary") or None
 
 
-def _read_account(data: dict, source: str, parser: DocumentParser) -> tuple[Account | None, dict[str, ManagedPolicy]]:
-    """The account, or ``None`` for a file without account ARNs, and the AWS managed policies it carries."""
+def _read_account_file(
+    data: dict, source: str, parser: DocumentParser
+) -> tuple[list[Account], dict[str, ManagedPolicy], list[str]]:
+    """The accounts of an account file, the AWS managed policies it carries, and warnings.
+
+    One account in the usual case; none for a file of AWS managed policies
+    alone; several, sorted by id, for a file that merges accounts: each
+    user, group, role and customer managed policy goes to the account in
+    its ARN, as if each account came in its own file.
+    """
     lists = {key: _objects(data.get(key), f"{source}: {key}") for key in ACCOUNT_KEYS}
-    account_ids: set[str] = set()
+    partitions: dict[str, set[str]] = {}  # account id -> the partitions of its ARNs
 
     def note_account(arn: str, where: str) -> str:
         account_id = account_of(arn)
-        if account_id is None:
+        partition = partition_of(arn)
+        if account_id is None or partition is None:
             raise SnapshotError(f"{where}: {arn!r} is not an IAM ARN")
-        account_ids.add(account_id)
+        partitions.setdefault(account_id, set()).add(partition)
         return account_id
 
     groups: dict[str, Group] = {}
@@ -409,7 +530,7 @@ def _read_account(data: dict, source: str, parser: DocumentParser) -> tuple[Acco
     for index, entry in enumerate(lists["Policies"]):
         where = f"{source}: Policies[{index}]"
         arn = _field(entry, "Arn", where)
-        if not arn.startswith("arn:aws:iam::aws:"):
+        if not is_aws_managed_policy(arn):
             note_account(arn, where)
         default = _optional(entry, "DefaultVersionId", where)
         versions = _objects(entry.get("PolicyVersionList"), f"{where} PolicyVersionList")
@@ -425,14 +546,63 @@ def _read_account(data: dict, source: str, parser: DocumentParser) -> tuple[Acco
             document=parser.parse(chosen["Document"], f"{where} ({name}) default version"),
             default_version=str(chosen.get("VersionId") or default or ""),
         )
-    if len(account_ids) > 1:
-        raise SnapshotError(f"{source}: holds ARNs of several accounts ({', '.join(sorted(account_ids))}); one file per account")
-    aws_managed = {arn: policy for arn, policy in policies.items() if arn.startswith("arn:aws:iam::aws:")}
-    if not account_ids:
-        return None, aws_managed  # e.g. --filter AWSManagedPolicy: policies only, shared by every account
-    (account_id,) = account_ids
-    account = Account(account_id=account_id, source=source, users=users, groups=groups, roles=roles, policies=policies)
-    return account, aws_managed
+    for account_id, seen in sorted(partitions.items()):
+        if len(seen) > 1:
+            raise SnapshotError(f"{source}: account {account_id} has ARNs in several partitions "
+                                f"({', '.join(sorted(seen))}); an account lives in one partition")
+    aws_managed = {arn: policy for arn, policy in policies.items() if is_aws_managed_policy(arn)}
+    if not partitions:
+        return [], aws_managed, []  # e.g. --filter AWSManagedPolicy: policies only, shared by every account
+    if len(partitions) == 1:
+        ((account_id, (partition,)),) = partitions.items()
+        account = Account(account_id=account_id, source=source, users=users, groups=groups, roles=roles,
+                          policies=policies, partition=partition)
+        return [account], aws_managed, []
+    # a merged file: split by the account of each ARN; its AWS managed policies are kept once, in aws_managed
+    accounts = [
+        Account(
+            account_id=account_id,
+            source=source,
+            users={arn: user for arn, user in users.items() if user.account_id == account_id},
+            groups={arn: group for arn, group in groups.items() if group.account_id == account_id},
+            roles={arn: role for arn, role in roles.items() if role.account_id == account_id},
+            policies={arn: policy for arn, policy in policies.items() if account_of(arn) == account_id},
+            partition=next(iter(partitions[account_id])),
+        )
+        for account_id in sorted(partitions)
+    ]
+    return accounts, aws_managed, _merged_file_warnings(accounts, source)
+
+
+def _merged_file_warnings(accounts: list[Account], source: str) -> list[str]:
+    """What does not add up once a merged file is split: IAM attaches only an account's own (or AWS
+    managed) policies, and a user's groups are groups of its own account."""
+    warnings = []
+    group_accounts: dict[str, list[str]] = {}  # group name -> the accounts of the file that have one
+    for account in accounts:
+        for group in account.groups.values():
+            group_accounts.setdefault(group.name, []).append(account.account_id)
+    for account in accounts:
+        own_groups = {group.name for group in account.groups.values()}
+        entities = [*account.users.values(), *account.groups.values(), *account.roles.values()]
+        for entity in sorted(entities, key=lambda e: e.arn):
+            boundary = getattr(entity, "permissions_boundary_arn", None)
+            for arn in [*entity.managed_policy_arns, *([boundary] if boundary else [])]:
+                owner = account_of(arn)
+                if owner is not None and owner != account.account_id:
+                    warnings.append(
+                        f"{source}: {entity.arn} references managed policy {arn} of account {owner}; IAM attaches "
+                        "only an account's own and AWS managed policies, so this merged file may mix accounts up"
+                    )
+            for name in getattr(entity, "group_names", ()):
+                elsewhere = sorted(set(group_accounts.get(name, ())))
+                if name not in own_groups and elsewhere:  # missing everywhere: as silent as in a file of its own
+                    warnings.append(
+                        f"{source}: {entity.arn} is in group {name}, which its account {account.account_id} does not "
+                        f"have in this merged file (account {', '.join(elsewhere)} has a group of that name); "
+                        "groups are resolved within the user's own account"
+                    )
+    return warnings
 
 
 def _missing_policy_warnings(accounts: dict[str, Account], aws_managed: dict[str, ManagedPolicy]) -> list[str]:
@@ -457,12 +627,42 @@ def _missing_policy_warnings(accounts: dict[str, Account], aws_managed: dict[str
 
 # -- organization file -----------------------------------------------------------
 
+def _enabled_policy_types(data: dict, org: dict, source: str) -> frozenset[str] | None:
+    """The policy types the file says are in force: ``Roots[].PolicyTypes`` (list_roots), else the deprecated
+    ``Organization.AvailablePolicyTypes``; ``None`` when it says neither."""
+    roots = data.get("Roots")
+    lists: list[tuple[str, Any]] = []
+    if isinstance(roots, list):
+        lists = [(f"{source}: Roots[{index}] PolicyTypes", root["PolicyTypes"]) for index, root in enumerate(roots)
+                 if isinstance(root, dict) and root.get("PolicyTypes") is not None]
+    if not lists and org.get("AvailablePolicyTypes") is not None:
+        lists = [(f"{source}: Organization AvailablePolicyTypes", org["AvailablePolicyTypes"])]
+    if not lists:
+        return None
+    enabled = set()
+    for where, entries in lists:
+        for entry in _objects(entries, where):
+            policy_type = _field(entry, "Type", where)
+            if _optional(entry, "Status", where) in _IN_FORCE:
+                enabled.add(policy_type)
+    return frozenset(enabled)
+
+
+def _plural(policy_type: str) -> str:
+    return _ORG_POLICY_LABELS[policy_type] + "s"
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organization:
     org = data.get("Organization")
     if not isinstance(org, dict):
         raise SnapshotError(f"{source}: Organization must be the describe_organization object")
     org_id = _field(org, "Id", f"{source}: Organization")
     management = _field(org, "MasterAccountId", f"{source}: Organization")
+    enabled = _enabled_policy_types(data, org, source)
     parents: dict[str, str] = {}
     names: dict[str, str] = {}
     root_ids = []
@@ -480,6 +680,7 @@ def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organ
         if parent not in parents and parent not in root_ids:
             raise SnapshotError(f"{source}: {node_id} has parent {parent}, which is neither a root nor an OU in the file")
     policies = []
+    untargeted: dict[str, list[str]] = {policy_type: [] for policy_type in ORG_POLICY_TYPES}
     for index, entry in enumerate(_objects(data.get("Policies"), f"{source}: Policies")):
         where = f"{source}: Policies[{index}]"
         summary = entry.get("PolicySummary")
@@ -489,6 +690,8 @@ def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organ
         if policy_type not in ORG_POLICY_TYPES:
             continue  # tag and backup policies do not decide access
         name = summary.get("Name") or summary.get("Id", f"policy-{index}")
+        if entry.get("Targets") is None:
+            untargeted[policy_type].append(str(name))
         policies.append(
             OrgPolicy(
                 policy_id=_field(summary, "Id", where),
@@ -499,6 +702,26 @@ def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organ
                 target_ids=tuple(_field(t, "TargetId", f"{where} Targets") for t in _objects(entry.get("Targets"), f"{where} Targets")),
             )
         )
+    # what the file leaves out: recorded, never filled in
+    incomplete: list[str] = []
+    accounts_listed = data.get("Accounts") is not None
+    if not accounts_listed:
+        incomplete.append(f"{source} has no Accounts: which accounts are members, and under which OU, is unknown; "
+                          "no SCP or RCP is applied to any account")
+    in_force = [t for t in ORG_POLICY_TYPES if enabled is None or t in enabled]  # the others are off: known
+    known = set(ORG_POLICY_TYPES) - set(in_force)
+    if data.get("Policies") is None:
+        if in_force:
+            incomplete.append(f"{source} has no Policies: {_and([_plural(t) for t in in_force])} are unknown")
+    else:
+        for policy_type in in_force:
+            label = _ORG_POLICY_LABELS[policy_type]
+            if untargeted[policy_type]:
+                missing = untargeted[policy_type]
+                incomplete.append(f"{source}: {len(missing)} {label}{'s' if len(missing) > 1 else ''} without Targets "
+                                  f"({', '.join(missing)}): where {label}s apply is unknown")
+            else:
+                known.add(policy_type)
     organization = Organization(
         org_id=org_id,
         management_account_id=management,
@@ -507,6 +730,10 @@ def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organ
         parents=parents,
         names=names,
         policies=tuple(policies),
+        incomplete=tuple(incomplete),
+        policy_types_enabled=enabled,
+        policy_types_known=frozenset(known),
+        accounts_listed=accounts_listed,
     )
     for node_id in parents:
         path = organization.path_of(node_id)

@@ -6,6 +6,7 @@ AWS returns, and are read back through the real reader.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import json
 import urllib.parse
@@ -27,7 +28,8 @@ from builders import (
 )
 from graphiam.access import AccessGraph
 from graphiam.policy import Outcome, PolicyEngine
-from graphiam.snapshot.read import SnapshotError, load_snapshot, snapshot_from_data
+from graphiam.snapshot import read as read_module
+from graphiam.snapshot.read import SnapshotError, load_snapshot, snapshot_files, snapshot_from_data, snapshot_from_files
 
 DEV = "222222222222"
 PROD = "333333333333"
@@ -71,6 +73,20 @@ def one_line_error(error: SnapshotError) -> str:
 def account_file(*users: dict, roles: tuple[dict, ...] = (), policies: tuple[dict, ...] = ()) -> dict:
     return {"UserDetailList": list(users), "GroupDetailList": [], "RoleDetailList": list(roles),
             "Policies": list(policies)}
+
+
+FAST_PATHS = [pytest.param(True, id="orjson"), pytest.param(False, id="json")]
+
+
+def use_fast_path(monkeypatch, fast: bool) -> None:
+    """Read files with orjson (when it is installed: else the test is skipped) or with the standard parser."""
+    if fast:
+        pytest.importorskip("orjson")
+        import orjson
+
+        monkeypatch.setattr(read_module, "_fast_loads", orjson.loads)
+    else:
+        monkeypatch.setattr(read_module, "_fast_loads", None)
 
 
 def raw_user(account: str, name: str, document=None, **extra) -> dict:
@@ -421,10 +437,29 @@ def test_invalid_json_in_a_folder_among_good_files(tmp_path):
     assert_load_error([tmp_path], "zz.json", "invalid JSON", "line 1")
 
 
-def test_unreadable_file(tmp_path):
+UNDECODABLE = {
+    "invalid UTF-8": b'{"UserDetailList": "\xff\xfe"}',
+    "UTF-8 BOM, then invalid UTF-8": codecs.BOM_UTF8 + b'{"UserDetailList": "\xc3"}',
+    "UTF-16 LE BOM, then a lone surrogate": codecs.BOM_UTF16_LE + "{}".encode("utf-16-le") + b"\x00\xd8",
+    "UTF-16 BE BOM, then a lone surrogate": codecs.BOM_UTF16_BE + "{}".encode("utf-16-be") + b"\xdc\x00",
+    "UTF-16 BOM, odd length": codecs.BOM_UTF16_LE + b"{\x00}",
+}
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+@pytest.mark.parametrize("content", list(UNDECODABLE.values()), ids=list(UNDECODABLE))
+def test_unreadable_file(tmp_path, monkeypatch, fast, content):
+    use_fast_path(monkeypatch, fast)
     bad = tmp_path / "binary.json"
-    bad.write_bytes(b"\xff\xfe\x00{\x00}")
-    assert_load_error([bad], str(bad), "cannot be read")
+    bad.write_bytes(content)
+    text = assert_load_error([bad], str(bad), "cannot be read")
+    assert text.startswith(str(bad))
+
+
+def test_an_undecodable_file_in_a_folder_is_still_an_error(tmp_path):
+    write_files(tmp_path, cross_account_org().files())
+    (tmp_path / "notes.json").write_bytes(UNDECODABLE["invalid UTF-8"])
+    assert_load_error([tmp_path], "notes.json", "cannot be read")
 
 
 @pytest.mark.parametrize("content", [
@@ -467,7 +502,7 @@ def test_two_files_for_one_account(tmp_path):
     assert "\n" not in text
 
 
-def test_a_file_with_arns_of_two_accounts():
+def test_a_file_with_arns_of_two_accounts_is_split():
     org = Org()
     org.account(DEV).user("alice")
     data = org.accounts[DEV].to_json()
@@ -475,17 +510,26 @@ def test_a_file_with_arns_of_two_accounts():
         "Path": "/", "RoleName": "Deploy", "RoleId": "AROAQQQQQQQQQQQQQQQQ1", "Arn": DEPLOY,
         "AssumeRolePolicyDocument": policy(trust_account(DEV)), "RolePolicyList": [], "AttachedManagedPolicies": [],
     })
-    assert_data_error([("mixed.json", data)], "mixed.json", DEV, PROD)
+    snapshot = snapshot_from_data([("mixed.json", data)])
+    assert sorted(snapshot.accounts) == [DEV, PROD]
+    assert list(snapshot.accounts[DEV].users) == [user_arn(DEV, "alice")] and not snapshot.accounts[DEV].roles
+    assert list(snapshot.accounts[PROD].roles) == [DEPLOY] and not snapshot.accounts[PROD].users
+    assert {a.source for a in snapshot.accounts.values()} == {"mixed.json"}
+    assert not any("mixed.json" in w for w in snapshot.warnings)
 
 
-def test_a_customer_managed_policy_of_another_account_in_the_file():
+def test_a_customer_managed_policy_of_another_account_in_the_file_goes_to_that_account():
     org = Org()
     org.account(DEV).user("alice")
     data = org.accounts[DEV].to_json()
     other = Org().account(PROD)
-    other.managed_policy("Stray", allow("s3:*"))
-    data["Policies"].extend(other.policies)
-    assert_data_error([("dev.json", data)], "dev.json", DEV, PROD)
+    stray = other.managed_policy("Stray", allow("s3:*"))
+    data["Policies"].extend(other.to_json()["Policies"])
+    snapshot = snapshot_from_data([("dev.json", data)])
+    assert sorted(snapshot.accounts) == [DEV, PROD]
+    assert list(snapshot.accounts[PROD].policies) == [stray] and not snapshot.accounts[PROD].users
+    assert stray not in snapshot.accounts[DEV].policies
+    assert snapshot.managed_policy(stray).document.statements[0].actions == ("s3:*",)
 
 
 @pytest.mark.parametrize("effect", ["Permit", "allow", "", None])
@@ -730,3 +774,467 @@ def test_a_pickled_snapshot_leaves_the_engines_per_action_filters_behind_and_dec
     documents = [p.document for p in copy_.principal(user_arn(DEV, "alice")).inline_policies]
     assert documents[0].by_action == {} and documents[0] == filled[0]
     assert decide(copy_, user_arn(DEV, "alice")) == before
+
+
+# -- file encodings ------------------------------------------------------------------------
+
+def encoded_file(data, encoding: str) -> bytes:
+    """``data`` as JSON text in ``encoding``: a byte order mark, as Windows tools write, where the name says so."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    boms = {"utf-8-bom": (codecs.BOM_UTF8, "utf-8"), "utf-16-le-bom": (codecs.BOM_UTF16_LE, "utf-16-le"),
+            "utf-16-be-bom": (codecs.BOM_UTF16_BE, "utf-16-be"), "utf-32-le-bom": (codecs.BOM_UTF32_LE, "utf-32-le"),
+            "utf-16-le": (b"", "utf-16-le"), "utf-16-be": (b"", "utf-16-be"), "utf-8": (b"", "utf-8")}
+    bom, codec = boms[encoding]
+    return bom + text.encode(codec)
+
+
+ENCODINGS = ["utf-8", "utf-8-bom", "utf-16-le-bom", "utf-16-be-bom", "utf-32-le-bom", "utf-16-le", "utf-16-be"]
+
+
+def powershell_org() -> Org:
+    """An organization whose names are not all ASCII (a decoding slip would show)."""
+    org = cross_account_org()
+    org.account(DEV).user("zoë", allow("sts:AssumeRole", DEPLOY),
+                          allow("s3:GetObject", "*", condition={"StringEquals": {"s3:prefix": "équipe-ß/日本"}}))
+    org.full_access_everywhere()
+    return org
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_files_in_utf8_with_a_bom_and_in_utf16_read_as_their_text(tmp_path, monkeypatch, fast, encoding):
+    use_fast_path(monkeypatch, fast)
+    org = powershell_org()
+    for name, data in org.files():
+        (tmp_path / name).write_bytes(encoded_file(data, encoding))
+    expected = powershell_org().snapshot()
+    snapshot = load_snapshot([tmp_path])
+    assert set(snapshot.accounts) == {DEV, PROD} and snapshot.organization is not None
+    zoe = snapshot.principal(user_arn(DEV, "zoë"))
+    assert zoe is not None and zoe == expected.principal(user_arn(DEV, "zoë"))
+    assert zoe.inline_policies[0].document.statements[1].conditions[0].values == ("équipe-ß/日本",)
+    assert [w for w in snapshot.warnings if str(tmp_path) in w] == []
+    assert decide(snapshot, user_arn(DEV, "zoë")).outcome is Outcome.ALLOWED
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+@pytest.mark.parametrize("encoding", ["utf-8-bom", "utf-16-le-bom", "utf-16-be-bom"])
+def test_invalid_json_in_a_bom_file_names_line_and_column_of_its_text(tmp_path, monkeypatch, fast, encoding):
+    use_fast_path(monkeypatch, fast)
+    bad = tmp_path / "broken.json"
+    text = '{\n  "UserDetailList": [\n    {"Arn": ,}\n  ]\n}\n'
+    bom, codec = {"utf-8-bom": (codecs.BOM_UTF8, "utf-8"), "utf-16-le-bom": (codecs.BOM_UTF16_LE, "utf-16-le"),
+                  "utf-16-be-bom": (codecs.BOM_UTF16_BE, "utf-16-be")}[encoding]
+    bad.write_bytes(bom + text.encode(codec))
+    assert_load_error([bad], str(bad), "invalid JSON", "line 3", "column 13")
+
+
+# -- folders with other JSON -----------------------------------------------------------------
+
+NOT_IAM = {
+    "describe-regions.json": {"Regions": [{"Endpoint": "ec2.eu-west-1.amazonaws.com", "RegionName": "eu-west-1",
+                                           "OptInStatus": "opt-in-not-required"}]},
+    "account-data/default/us-east-1/ec2-describe-instances.json": {"Reservations": []},
+    "account-data/default/us-east-1/organizations-list-accounts.json": {"Accounts": [{"Id": DEV, "Name": "dev"}]},
+    "account-data/default/us-east-1/iam-list-policies.json": {"Policies": [
+        {"PolicyName": "P", "Arn": f"arn:aws:iam::{DEV}:policy/P", "DefaultVersionId": "v1", "AttachmentCount": 1}]},
+    "account-data/default/us-east-1/organizations-list-policies.json": {"Policies": [
+        {"Id": "p-FullAWSAccess", "Arn": "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess",
+         "Name": "FullAWSAccess", "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": True}]},
+    "config.json": {"accounts": [{"id": DEV, "name": "dev", "default": True}]},
+    "list.json": [1, 2, 3],
+    "null.json": None,
+    "string.json": "UserDetailList",
+}
+SKIPPED = "is not an account, organization or manifest file: skipped"
+
+
+def test_other_json_in_a_folder_is_skipped_with_one_warning_each(tmp_path):
+    org = cross_account_org()
+    org.account(DEV).user("alice", allow("sts:AssumeRole", DEPLOY))
+    org.full_access_everywhere()
+    write_files(tmp_path, [*org.files(), *NOT_IAM.items()])
+    snapshot = load_snapshot([tmp_path])
+    assert set(snapshot.accounts) == {DEV, PROD} and snapshot.organization is not None
+    skipped = [w for w in snapshot.warnings if SKIPPED in w]
+    assert sorted(skipped) == sorted(f"{tmp_path / name} {SKIPPED}" for name in NOT_IAM)
+    assert all("\n" not in w for w in skipped)
+    assert decide(snapshot, user_arn(DEV, "alice")).outcome is Outcome.ALLOWED
+
+
+def test_the_facade_skips_them_too(tmp_path):
+    import graphiam
+
+    write_files(tmp_path, [*cross_account_org().files(), ("describe-regions.json", NOT_IAM["describe-regions.json"])])
+    access = graphiam.load(tmp_path)
+    assert f"{tmp_path / 'describe-regions.json'} {SKIPPED}" in access.warnings
+
+
+@pytest.mark.parametrize("name", list(NOT_IAM), ids=[name.rsplit("/", 1)[-1] for name in NOT_IAM])
+def test_other_json_named_explicitly_is_still_an_error(tmp_path, name):
+    org = cross_account_org()
+    write_files(tmp_path / "snap", org.files())
+    other = write_files(tmp_path / "other", [(name, NOT_IAM[name])]) / name
+    assert_load_error([tmp_path / "snap", other], str(other), "neither")
+
+
+def test_a_file_named_and_also_in_the_folder_counts_as_named(tmp_path):
+    write_files(tmp_path, [*cross_account_org().files(), ("regions.json", NOT_IAM["describe-regions.json"])])
+    assert_load_error([tmp_path, tmp_path / "regions.json"], "regions.json", "neither")
+
+
+def test_snapshot_files_says_which_came_from_a_folder(tmp_path):
+    write_files(tmp_path / "snap", cross_account_org().files())
+    write_files(tmp_path, [("regions.json", NOT_IAM["describe-regions.json"])])
+    files = snapshot_files([tmp_path / "snap", tmp_path / "regions.json"])
+    assert isinstance(files, list) and files[-1] == tmp_path / "regions.json"
+    assert files.from_folder == {tmp_path / "snap" / f"{DEV}.json", tmp_path / "snap" / f"{PROD}.json"}
+    assert_load_error([tmp_path / "snap", tmp_path / "regions.json"], "regions.json", "neither")
+    # a plain list of paths counts as named files; the folder bit may be given
+    with pytest.raises(SnapshotError):
+        snapshot_from_files(list(files))
+    snapshot = snapshot_from_files(list(files), from_folder=[tmp_path / "regions.json"])
+    assert f"{tmp_path / 'regions.json'} {SKIPPED}" in snapshot.warnings
+
+
+def test_snapshot_from_data_skips_only_the_sources_it_is_told_came_from_a_folder():
+    files = [*cross_account_org().files(), ("regions.json", NOT_IAM["describe-regions.json"])]
+    assert_data_error(files, "regions.json", "neither")
+    snapshot = snapshot_from_data(files, from_folder={"regions.json"})
+    assert [w for w in snapshot.warnings if SKIPPED in w] == [f"regions.json {SKIPPED}"]
+
+
+def test_a_folder_of_nothing_but_other_json_has_no_account(tmp_path):
+    write_files(tmp_path, [("regions.json", NOT_IAM["describe-regions.json"])])
+    assert_load_error([tmp_path], "regions.json", "no account file")
+
+
+def test_a_real_account_file_with_only_policies_is_still_read_in_a_folder(tmp_path):
+    org = cross_account_org()
+    aws_policy = org.account(DEV).managed_policy("AssumeAnything", allow("sts:AssumeRole", "*"), aws_managed=True)
+    policies_only = {"Policies": org.accounts[DEV].to_json()["Policies"]}
+    prod = org.accounts[PROD].to_json()
+    prod["UserDetailList"].append(raw_user(PROD, "ops", AttachedManagedPolicies=[
+        {"PolicyName": "AssumeAnything", "PolicyArn": aws_policy}]))
+    write_files(tmp_path, [("aws-managed.json", policies_only), (f"{PROD}.json", prod)])
+    snapshot = load_snapshot([tmp_path])
+    assert snapshot.managed_policy(aws_policy) is not None
+    assert not any(SKIPPED in w or aws_policy in w for w in snapshot.warnings)
+
+
+# -- truncated exports -----------------------------------------------------------------------
+
+# the shape of the AWS CLI documentation's get-account-authorization-details example: one page, a Marker
+MARKER = "EXAMPLEkakv9BCuUNFDtxWSyfzetYwEx2ADc8dnzfvERF5S6YMvXKx41t6gCl/eeaCX3Jo94/bKqezEAg8TEVS99EKFLxm3jtbpl25FDWEXAMPLE"
+TRUNCATED = "a truncated export"
+
+
+def test_a_truncated_export_is_a_warning_naming_the_file(tmp_path):
+    org = cross_account_org()
+    org.account(DEV).user("alice", allow("sts:AssumeRole", DEPLOY))
+    files = dict(org.files())
+    files[f"{DEV}.json"] = {**files[f"{DEV}.json"], "Marker": MARKER, "IsTruncated": True}
+    write_files(tmp_path, list(files.items()))
+    snapshot = load_snapshot([tmp_path])
+    (warning,) = [w for w in snapshot.warnings if TRUNCATED in w]
+    assert warning.startswith(str(tmp_path / f"{DEV}.json")) and "IsTruncated" in warning
+    assert "missing" in warning and "\n" not in warning
+    assert decide(snapshot, user_arn(DEV, "alice")).outcome is Outcome.ALLOWED  # what is there is still read
+
+
+def test_a_cli_max_items_export_with_a_next_token_is_truncated_too():
+    data = {**account_file(raw_user(DEV, "alice")), "NextToken": "eyJNYXJrZXIiOiBudWxsfQ=="}
+    (warning,) = [w for w in snapshot_from_data([("dev.json", data)]).warnings if TRUNCATED in w]
+    assert warning.startswith("dev.json") and "NextToken" in warning
+
+
+def test_a_complete_export_is_not_truncated():
+    data = {**account_file(raw_user(DEV, "alice")), "IsTruncated": False}
+    assert not any(TRUNCATED in w for w in snapshot_from_data([("dev.json", data)]).warnings)
+
+
+# -- merged multi-account files --------------------------------------------------------------
+
+def merged_org() -> Org:
+    """Two accounts with a group of the same name: dev's Admins may assume prod Deploy, prod's may not."""
+    org = cross_account_org()
+    dev = org.account(DEV)
+    dev_policy = dev.managed_policy("DevBase", allow("s3:GetObject", "*"))
+    dev.group("Admins", allow("sts:AssumeRole", DEPLOY, sid="DevAdmins"))
+    dev.user("alice", groups=("Admins",), managed=(dev_policy,))
+    prod = org.account(PROD)
+    prod_policy = prod.managed_policy("ProdBase", allow("s3:ListBucket", "*"))
+    prod.group("Admins", deny("sts:AssumeRole", "*", sid="ProdAdmins"))
+    prod.user("bob", allow("sts:AssumeRole", DEPLOY), groups=("Admins",), managed=(prod_policy,))
+    return org
+
+
+def merge(*files: dict) -> dict:
+    """One file holding the entities of all ``files`` (cloudsplaining-style merged export)."""
+    out: dict = {key: [] for key in ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")}
+    for data in files:
+        for key in out:
+            out[key].extend(copy.deepcopy(data.get(key, [])))
+    return out
+
+
+def test_a_merged_file_reads_like_one_file_per_account():
+    org = merged_org()
+    separate = org.snapshot()
+    merged = snapshot_from_data([("merged.json", merge(*(data for _, data in org.files())))])
+    assert sorted(merged.accounts) == sorted(separate.accounts) == [DEV, PROD]
+    for account_id, account in merged.accounts.items():
+        expected = separate.accounts[account_id]
+        assert account.source == "merged.json"
+        assert account.users == expected.users and account.groups == expected.groups
+        assert account.roles == expected.roles and account.policies == expected.policies
+    assert merged.warnings == separate.warnings  # the no-organization warning alone: a consistent merge says nothing
+
+
+def test_group_names_of_a_merged_file_resolve_in_the_users_own_account():
+    org = merged_org()
+    snapshot = snapshot_from_data([("merged.json", merge(*(data for _, data in org.files())))])
+    alice = snapshot.principal(user_arn(DEV, "alice"))
+    bob = snapshot.principal(user_arn(PROD, "bob"))
+    assert [g.account_id for g in snapshot.groups_of(alice)] == [DEV]
+    assert [g.account_id for g in snapshot.groups_of(bob)] == [PROD]
+    assert decide(snapshot, user_arn(DEV, "alice")).outcome is Outcome.ALLOWED  # dev's Admins allows
+    bob_decision = decide(snapshot, user_arn(PROD, "bob"))  # prod's Admins denies, dev's does not apply
+    assert bob_decision.outcome is Outcome.DENIED
+    assert [b.attached_to for b in bob_decision.blockers if (b.layer, b.effect) == ("identity", "explicit_deny")] == [
+        f"arn:aws:iam::{PROD}:group/Admins"]
+
+
+def test_a_merged_file_with_aws_managed_policies_shares_them():
+    org = merged_org()
+    aws_policy = org.account(DEV).managed_policy("ReadOnlyAccess", allow("s3:Get*", "*"), aws_managed=True)
+    org.account(PROD).user("carol", managed=(aws_policy,))
+    snapshot = snapshot_from_data([("merged.json", merge(*(data for _, data in org.files())))])
+    assert aws_policy in snapshot.aws_managed_policies
+    assert snapshot.managed_policy(aws_policy) is not None
+    assert not any(aws_policy in w for w in snapshot.warnings)
+
+
+def test_a_merged_file_and_another_file_of_one_of_its_accounts_is_an_error_as_for_two_files():
+    org = merged_org()
+    files = dict(org.files())
+    text = assert_data_error([("merged.json", merge(*files.values())), ("again.json", files[f"{DEV}.json"])],
+                             "again.json", "merged.json", DEV)
+    assert "give each account once" in text
+
+
+def test_a_policy_referenced_across_a_merged_file_is_found_by_its_arn_and_warned_about():
+    org = merged_org()
+    prod_policy = f"arn:aws:iam::{PROD}:policy/ProdBase"
+    org.account(DEV).user("dave", managed=(prod_policy,))
+    snapshot = snapshot_from_data([("merged.json", merge(*(data for _, data in org.files())))])
+    assert snapshot.managed_policy(prod_policy) is not None
+    (warning,) = [w for w in snapshot.warnings if user_arn(DEV, "dave") in w]
+    assert warning.startswith("merged.json") and prod_policy in warning and "merged file" in warning
+
+
+def test_a_group_missing_from_the_users_account_in_a_merged_file_is_warned_about():
+    org = merged_org()
+    org.account(PROD).group("Operators", allow("sts:AssumeRole", DEPLOY))
+    org.account(DEV).user("erin", groups=("Operators",))
+    org.account(DEV).user("fred", groups=("Gone",))  # in no account of the file: as silent as in a file of its own
+    snapshot = snapshot_from_data([("merged.json", merge(*(data for _, data in org.files())))])
+    assert snapshot.groups_of(snapshot.principal(user_arn(DEV, "erin"))) == ()
+    (warning,) = [w for w in snapshot.warnings if user_arn(DEV, "erin") in w]
+    assert "Operators" in warning and PROD in warning and "own account" in warning
+    assert decide(snapshot, user_arn(DEV, "erin")).outcome is Outcome.DENIED
+    assert not any(user_arn(DEV, "fred") in w for w in snapshot.warnings)
+
+
+def test_one_account_in_two_partitions_is_an_error():
+    data = account_file(raw_user(DEV, "alice"), raw_user(DEV, "bob"))
+    data["UserDetailList"][1]["Arn"] = f"arn:aws-cn:iam::{DEV}:user/bob"
+    assert_data_error([("dev.json", data)], "dev.json", DEV, "aws-cn", "partition")
+
+
+# -- incomplete organization files -------------------------------------------------------------
+
+def org_file(org: Org) -> dict:
+    return copy.deepcopy(dict(org.files())["organization.json"])
+
+
+def with_org_file(org: Org, data: dict) -> list[tuple[str, object]]:
+    return [(name, content) for name, content in org.files() if name != "organization.json"] + [("organization.json", data)]
+
+
+def test_a_complete_organization_file_is_not_incomplete():
+    snapshot = org_with_ous().snapshot()
+    organization = snapshot.organization
+    assert organization.incomplete == () and organization.accounts_listed
+    assert organization.policy_types_known == {"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"}
+    assert organization.policy_type_status("SERVICE_CONTROL_POLICY") == "listed"
+    assert not any("organization.json" in w for w in snapshot.warnings)
+
+
+def test_describe_organization_alone_is_an_incomplete_organization():
+    org = org_with_ous()
+    describe = {"Organization": {"Id": "o-test000001", "Arn": "arn:aws:organizations::111111111111:organization/o-test000001",
+                                 "FeatureSet": "ALL", "MasterAccountId": "111111111111"}}
+    snapshot = snapshot_from_data(with_org_file(org, describe))
+    organization = snapshot.organization
+    assert organization is not None and organization.org_id == "o-test000001"
+    assert organization.parents == {} and organization.policies == () and organization.root_ids == ()
+    assert not organization.accounts_listed
+    assert organization.policy_types_enabled is None and organization.policy_types_known == frozenset()
+    assert organization.incomplete == (
+        "organization.json has no Accounts: which accounts are members, and under which OU, is unknown; "
+        "no SCP or RCP is applied to any account",
+        "organization.json has no Policies: SCPs and RCPs are unknown",
+    )
+    assert [w for w in snapshot.warnings if "organization" in w] == list(organization.incomplete)
+    assert {organization.policy_type_status(t) for t in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")} == {"unknown"}
+
+
+def test_describe_organization_says_which_policy_types_are_enabled():
+    org = org_with_ous()
+    describe = {"Organization": {"Id": "o-test000001", "MasterAccountId": "111111111111", "AvailablePolicyTypes": [
+        {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}, {"Type": "TAG_POLICY", "Status": "ENABLED"}]}}
+    organization = snapshot_from_data(with_org_file(org, describe)).organization
+    assert organization.policy_types_enabled == {"SERVICE_CONTROL_POLICY", "TAG_POLICY"}
+    assert organization.policy_types_known == {"RESOURCE_CONTROL_POLICY"}  # not enabled: none apply
+    assert organization.policy_type_status("RESOURCE_CONTROL_POLICY") == "off"
+    assert organization.policy_type_status("SERVICE_CONTROL_POLICY") == "unknown"
+    assert "organization.json has no Policies: SCPs are unknown" in organization.incomplete
+
+
+def test_an_organization_file_without_accounts():
+    org = org_with_ous()
+    data = org_file(org)
+    del data["Accounts"]
+    snapshot = snapshot_from_data(with_org_file(org, data))
+    organization = snapshot.organization
+    assert not organization.accounts_listed and len(organization.incomplete) == 1
+    assert "no Accounts" in organization.incomplete[0]
+    assert organization.policy_types_known == {"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"}
+    # one warning for the missing list, none per account "not in the organization file"
+    assert [w for w in snapshot.warnings if "organization" in w] == list(organization.incomplete)
+    assert organization.path_of(PROD) is None  # nothing invented
+
+
+def test_an_organization_file_without_policies():
+    org = org_with_ous()
+    data = org_file(org)
+    del data["Policies"]
+    snapshot = snapshot_from_data(with_org_file(org, data))
+    organization = snapshot.organization
+    assert organization.incomplete == ("organization.json has no Policies: SCPs and RCPs are unknown",)
+    assert organization.incomplete[0] in snapshot.warnings
+    assert organization.policy_types_known == frozenset() and organization.policies == ()
+    assert organization.path_of(PROD) == ("r-test", "ou-work", PROD)
+
+
+def test_an_organization_file_with_policies_lacking_targets():
+    org = org_with_ous()
+    org.scp("DenyRegions", deny("ec2:*", "*"), targets=("ou-work",))
+    data = org_file(org)
+    for entry in data["Policies"]:
+        del entry["Targets"]
+    organization = snapshot_from_data(with_org_file(org, data)).organization
+    assert organization.incomplete == (
+        "organization.json: 2 SCPs without Targets (FullAWSAccess, DenyRegions): where SCPs apply is unknown",)
+    assert organization.policy_types_known == {"RESOURCE_CONTROL_POLICY"}
+    assert {p.name for p in organization.policies} == {"FullAWSAccess", "DenyRegions"}
+    assert all(p.target_ids == () for p in organization.policies)
+
+
+def test_empty_targets_are_known_targets():
+    org = org_with_ous()
+    org.scp("Detached", deny("*", "*"), targets=())
+    organization = org.snapshot().organization
+    assert organization.incomplete == () and "SERVICE_CONTROL_POLICY" in organization.policy_types_known
+
+
+def test_roots_policy_types_say_which_types_are_enabled():
+    org = org_with_ous()
+    data = org_file(org)
+    data["Roots"][0]["PolicyTypes"] = [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"},
+                                       {"Type": "RESOURCE_CONTROL_POLICY", "Status": "PENDING_ENABLE"}]
+    data["Organization"]["AvailablePolicyTypes"] = [{"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"}]
+    organization = snapshot_from_data(with_org_file(org, data)).organization
+    assert organization.policy_types_enabled == {"SERVICE_CONTROL_POLICY"}  # the roots win over the deprecated field
+    assert organization.policy_type_status("SERVICE_CONTROL_POLICY") == "listed"
+    assert organization.policy_type_status("RESOURCE_CONTROL_POLICY") == "off"
+    assert organization.incomplete == ()
+
+
+def test_no_policy_types_enabled_and_no_policies_is_complete():
+    org = org_with_ous()
+    data = org_file(org)
+    data["Roots"][0]["PolicyTypes"] = []
+    del data["Policies"]
+    organization = snapshot_from_data(with_org_file(org, data)).organization
+    assert organization.policy_types_enabled == frozenset() and organization.incomplete == ()
+    assert organization.policy_type_status("SERVICE_CONTROL_POLICY") == "off"
+
+
+def test_malformed_policy_types_are_errors_naming_the_file():
+    org = org_with_ous()
+    data = org_file(org)
+    data["Roots"][0]["PolicyTypes"] = "SERVICE_CONTROL_POLICY"
+    assert_data_error(with_org_file(org, data), "organization.json", "PolicyTypes")
+
+
+def test_the_sample_says_both_policy_types_are_enabled_and_listed(sample_dir):
+    organization = load_snapshot([sample_dir]).organization
+    assert organization.policy_types_enabled >= {"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"}
+    assert organization.incomplete == ()
+    assert organization.policy_type_status("RESOURCE_CONTROL_POLICY") == "listed"
+
+
+# -- partitions ------------------------------------------------------------------------------
+
+def in_partition(data, partition: str):
+    """``data`` with every ``arn:aws:`` ARN moved to ``partition`` (and service principals to its form)."""
+    text = json.dumps(data).replace("arn:aws:", f"arn:{partition}:")
+    if partition == "aws-cn":
+        text = text.replace(".amazonaws.com\"", ".amazonaws.com.cn\"")
+    return json.loads(text)
+
+
+@pytest.mark.parametrize("partition", ["aws-us-gov", "aws-cn"])
+def test_govcloud_and_china_exports_load_like_commercial_ones(partition):
+    org = cross_account_org()
+    dev = org.account(DEV)
+    aws_policy = dev.managed_policy("ReadOnlyAccess", allow("s3:Get*", "*"), aws_managed=True)
+    own = dev.managed_policy("DevBase", allow("s3:ListBucket", "*"))
+    dev.user("alice", allow("sts:AssumeRole", DEPLOY), managed=(aws_policy, own))
+    org.account(PROD).user("ops", managed=(aws_policy,))
+    files = [(name, in_partition(data, partition)) for name, data in org.files()]
+    snapshot = snapshot_from_data(files)
+    moved_aws, moved_own = (arn.replace("arn:aws:", f"arn:{partition}:") for arn in (aws_policy, own))
+    assert {a.partition for a in snapshot.accounts.values()} == {partition}
+    assert moved_aws in snapshot.aws_managed_policies and moved_aws in snapshot.accounts[DEV].policies
+    assert moved_own in snapshot.accounts[DEV].policies
+    assert snapshot.managed_policy(moved_aws) is not None and snapshot.managed_policy(moved_own) is not None
+    assert not any("references managed policy" in w for w in snapshot.warnings)
+    alice = snapshot.principal(f"arn:{partition}:iam::{DEV}:user/alice")
+    assert alice is not None and alice.managed_policy_arns == (moved_aws, moved_own)
+
+
+@pytest.mark.parametrize("partition", ["aws-us-gov", "aws-cn"])
+def test_a_file_of_govcloud_or_china_aws_managed_policies_alone(partition):
+    aws_only = Org().account(DEV)
+    aws_only.managed_policy("ReadOnlyAccess", allow("s3:Get*", "*"), aws_managed=True)
+    aws_file = in_partition({"Policies": aws_only.to_json()["Policies"]}, partition)
+    user = in_partition(raw_user(PROD, "ops", AttachedManagedPolicies=[
+        {"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]), partition)
+    snapshot = snapshot_from_data([("aws-managed.json", aws_file), (f"{PROD}.json", account_file(user))])
+    assert list(snapshot.accounts) == [PROD] and snapshot.accounts[PROD].partition == partition
+    assert f"arn:{partition}:iam::aws:policy/ReadOnlyAccess" in snapshot.aws_managed_policies
+    assert not any("references managed policy" in w for w in snapshot.warnings)
+
+
+def test_a_commercial_account_is_in_the_aws_partition():
+    assert {a.partition for a in cross_account_org().snapshot().accounts.values()} == {"aws"}
+
+
+def test_a_policy_under_an_unknown_owner_is_still_not_an_iam_arn():
+    data = account_file(raw_user(DEV, "alice"))
+    data["Policies"] = [{"PolicyName": "X", "Arn": "arn:aws:iam::amazon:policy/X", "DefaultVersionId": "v1",
+                         "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": policy(allow("*"))}]}]
+    assert_data_error([("dev.json", data)], "dev.json", "not an IAM ARN")
