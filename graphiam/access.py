@@ -27,7 +27,9 @@ from .graph.build import GraphBuilder
 from .policy import ASSUME_ROLE, PolicyEngine
 from .queries.answer import PathAnswer, answer_path, answer_why
 from .queries.errors import QueryError
-from .queries.paths import ReachRow, reach, who_can
+from .policy.request import stated_context
+from .queries.answer import Context
+from .queries.paths import ReachRow, RequestView, reach, who_can
 from .queries.resolve import UnknownPrincipalError, resolve
 from .snapshot.model import Snapshot
 
@@ -42,11 +44,12 @@ class PathResult(PathAnswer):
     def of(cls, answer: PathAnswer) -> "PathResult":
         return cls(**{f.name: getattr(answer, f.name) for f in fields(answer)})
 
-    def to_text(self, brief: bool = False) -> str:
-        """The answer for people; ``brief`` leaves out the granting statements and the fix."""
+    def to_text(self, brief: bool = False, omit_warnings: Iterable[str] = ()) -> str:
+        """The answer for people; ``brief`` leaves out the granting statements and the fix, ``omit_warnings``
+        the warnings said elsewhere (``check`` says the snapshot's once, at the end)."""
         from .present.text import path_text
 
-        return path_text(self, brief)
+        return path_text(self, brief, omit_warnings)
 
     def _repr_html_(self) -> str:
         """Jupyter's rendering: the same content as :meth:`to_text`, as escaped HTML."""
@@ -77,19 +80,30 @@ class AccessGraph:
         return resolve(self.graph, text)
 
     # -- queries ----------------------------------------------------------------------
-    def path(self, source: str, target: str, action: str = ASSUME_ROLE, service: str | None = None) -> PathResult:
-        """Can ``source`` reach ``target`` (assume it, or with ``action=iam:PassRole`` pass it to ``service``)?"""
-        return PathResult.of(answer_path(self.snapshot, self.graph, self.engine, source, target, action, service))
+    def path(self, source: str, target: str, action: str = ASSUME_ROLE, service: str | None = None,
+             context: Context | None = None) -> PathResult:
+        """Can ``source`` reach ``target`` (assume it, or with ``action=iam:PassRole`` pass it to ``service``)?
 
-    def why(self, message: str, service: str | None = None) -> PathResult:
+        ``context`` states what the request carries, e.g. ``{"aws:MultiFactorAuthPresent": "true"}``:
+        conditions on those keys are decided instead of listed.
+        """
+        return PathResult.of(answer_path(self.snapshot, self.graph, self.engine, source, target, action, service,
+                                         context))
+
+    def why(self, message: str, service: str | None = None, context: Context | None = None) -> PathResult:
         """Explain a pasted AccessDenied text for sts:AssumeRole or iam:PassRole."""
-        return PathResult.of(answer_why(self.snapshot, self.graph, self.engine, message, service))
+        return PathResult.of(answer_why(self.snapshot, self.graph, self.engine, message, service, context))
 
-    def reach(self, source: str) -> list[ReachRow]:
-        return reach(self.graph, self.resolve(source))
+    def reach(self, source: str, context: Context | None = None) -> list[ReachRow]:
+        """Roles ``source`` reaches (and can pass), under the stated request when ``context`` is given."""
+        return reach(self.graph, self.resolve(source), self._view(context))
 
-    def who_can(self, target: str) -> list[ReachRow]:
-        return who_can(self.graph, self.resolve(target))
+    def who_can(self, target: str, context: Context | None = None) -> list[ReachRow]:
+        """Everything that reaches ``target``, under the stated request when ``context`` is given."""
+        return who_can(self.graph, self.resolve(target), self._view(context))
+
+    def _view(self, context: Context | None) -> RequestView | None:
+        return RequestView(self.graph, stated_context(context)) if context else None
 
     def map(self, focus: str | None = None, depth: int = 2, accounts: Iterable[str] = (),
             path: tuple[str, str] | None = None, action: str = ASSUME_ROLE, service: str | None = None,

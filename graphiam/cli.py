@@ -57,24 +57,33 @@ def _parser() -> argparse.ArgumentParser:
         data(p)
         p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    def context(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
+                       help="what the request carries, e.g. aws:MultiFactorAuthPresent=true (repeatable; "
+                            "a key given twice has both values): conditions on it are decided, not listed")
+
     p = sub.add_parser("path", help="can SOURCE reach TARGET? the chain, or why not and the fix")
     p.add_argument("source")
     p.add_argument("target")
     p.add_argument("--action", default=ASSUME_ROLE, choices=[ASSUME_ROLE, PASS_ROLE])
     p.add_argument("--service", help="with --action iam:PassRole: the service principal, e.g. ec2.amazonaws.com")
+    context(p)
     common(p)
 
     p = sub.add_parser("why", help="explain a pasted AccessDenied message")
     p.add_argument("message", help="the error text ('-' reads it from standard input)")
     p.add_argument("--service", help="for an iam:PassRole message: the service the role was passed to")
+    context(p)
     common(p)
 
     p = sub.add_parser("reach", help="roles SOURCE can reach, with hop counts")
     p.add_argument("source")
+    context(p)
     common(p)
 
     p = sub.add_parser("who-can", help="principals that can reach TARGET")
     p.add_argument("target")
+    context(p)
     common(p)
 
     p = sub.add_parser("check", help="assert paths that must (or must not) exist, and explain AccessDenied tickets")
@@ -134,14 +143,27 @@ def _print_result(result: PathResult, as_json: bool) -> None:
         print(result.to_text())
 
 
-def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str, facts: list[dict] | None = None) -> None:
+def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str, facts: list[dict] | None = None,
+                warnings: Sequence[str] = ()) -> None:
     if as_json:
         out: dict = {"subject": subject, "rows": [r.to_dict() for r in rows]}
         if facts is not None:
             out["trust_facts"] = facts
+        out["warnings"] = list(warnings)
         print(json.dumps(out, indent=2))
         return
     print(rows_text(rows, heading, facts or ()))
+
+
+def _context(args: argparse.Namespace) -> dict[str, list[str]] | None:
+    """``--context KEY=VALUE`` (repeatable) as key -> values; ``None`` when none is given."""
+    stated: dict[str, list[str]] = {}
+    for item in getattr(args, "context", None) or ():
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise QueryError(f"--context {item}: give KEY=VALUE, e.g. aws:MultiFactorAuthPresent=true")
+        stated.setdefault(key.strip(), []).append(value)
+    return stated or None
 
 
 def _load_checks(path: str) -> list[dict]:
@@ -159,6 +181,10 @@ def _load_checks(path: str) -> list[dict]:
             raise CheckFileError(f"{path}: checks[{index}] needs either \"why\" or \"source\", \"target\" and \"expect\"")
         if "expect" in check and check["expect"] not in ("reachable", "unreachable"):
             raise CheckFileError(f"{path}: checks[{index}].expect must be \"reachable\" or \"unreachable\"")
+        stated = check.get("context")
+        if stated is not None and not (isinstance(stated, dict) and all(
+                isinstance(v, str) or isinstance(v, list) and all(isinstance(x, str) for x in v) for v in stated.values())):
+            raise CheckFileError(f"{path}: checks[{index}].context must map keys to a string or a list of strings")
     return checks
 
 
@@ -167,19 +193,20 @@ def _run_checks(access: AccessGraph, checks: list[dict], as_json: bool) -> int:
     for check in checks:
         name = check.get("name", "")
         if "why" in check:
-            result = access.why(check["why"], check.get("service"))
+            result = access.why(check["why"], check.get("service"), check.get("context"))
             outcomes.append({"name": name, "kind": "why", "passed": None, "result": result.to_dict()})
             if not as_json:
                 print(f"== TICKET  {name}")
-                print(indented(result.to_text()))
+                print(indented(result.to_text(omit_warnings=access.warnings)))
             continue
-        result = access.path(check["source"], check["target"], check.get("action") or ASSUME_ROLE, check.get("service"))
+        result = access.path(check["source"], check["target"], check.get("action") or ASSUME_ROLE, check.get("service"),
+                             check.get("context"))
         passed = result.reachable == (check["expect"] == "reachable")
         outcomes.append({"name": name, "kind": "path", "expect": check["expect"], "passed": passed, "result": result.to_dict()})
         if not as_json:
             print(f"== {'PASS' if passed else 'FAIL'}  {name}  (expect {check['expect']})")
             # a failed check gets the whole story with the fix; a path that must stay closed gets no fix
-            print(indented(result.to_text(brief=passed)))
+            print(indented(result.to_text(brief=passed, omit_warnings=access.warnings)))
     failed = [o for o in outcomes if o["passed"] is False]
     if as_json:
         print(json.dumps({"checks": outcomes, "failed": len(failed)}, indent=2))
@@ -205,8 +232,7 @@ def main(argv: Sequence[str] | None = None, hold: list | None = None) -> int:
         if answered is not None:
             access, result = answered
             _print_result(result, args.json)
-            for warning in access.warnings:
-                print(f"graphiam: warning: {warning}", file=sys.stderr)
+            _print_warnings(access, args)
             return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
         engine = getattr(args, "engine", "local")
         if engine == "dask":
@@ -225,9 +251,17 @@ def main(argv: Sequence[str] | None = None, hold: list | None = None) -> int:
     except (SnapshotError, UnknownPrincipalError, QueryError, DeniedMessageError, CheckFileError) as error:
         print(f"graphiam: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    for warning in access.warnings:  # after the answer, so an error stays the only line on stderr
-        print(f"graphiam: warning: {warning}", file=sys.stderr)
+    _print_warnings(access, args)  # after the answer, so an error stays the only line on stderr
     return code
+
+
+def _print_warnings(access: AccessGraph, args: argparse.Namespace) -> None:
+    """The snapshot's warnings on standard error, once: a human ``path``/``why`` answer already ends with them
+    (and every ``--json`` result lists them under ``warnings``)."""
+    if args.command in ("path", "why") and not args.json:
+        return
+    for warning in access.warnings:
+        print(f"graphiam: warning: {warning}", file=sys.stderr)
 
 
 def _collect(args: argparse.Namespace) -> int:
@@ -305,12 +339,12 @@ def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph,
     try:
         if args.command == "path":
             access, source, target = partial_access(index, args.source, args.target)
-            return access, access.path(source, target, args.action, args.service)
+            return access, access.path(source, target, args.action, args.service, _context(args))
         if args.message == "-":
             args.message = sys.stdin.read()
         parsed = parse_denied_message(args.message)
         access, _, _ = partial_access(index, parsed.caller, parsed.resource)
-        return access, access.why(args.message, args.service)
+        return access, access.why(args.message, args.service, _context(args))
     except sqlite3.Error:
         return None
     finally:
@@ -346,22 +380,24 @@ def _build_report(access: AccessGraph, report: dict, args: argparse.Namespace) -
 
 def _run(access: AccessGraph, args: argparse.Namespace) -> int:
     if args.command == "path":
-        result = access.path(args.source, args.target, args.action, args.service)
+        result = access.path(args.source, args.target, args.action, args.service, _context(args))
         _print_result(result, args.json)
         return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
     if args.command == "why":
         message = sys.stdin.read() if args.message == "-" else args.message
-        result = access.why(message, args.service)
+        result = access.why(message, args.service, _context(args))
         _print_result(result, args.json)
         return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
     if args.command == "reach":
         subject = access.resolve(args.source)
-        _print_rows(access.reach(subject), args.json, subject, f"Roles reachable from {subject}:")
+        _print_rows(access.reach(subject, _context(args)), args.json, subject, f"Roles reachable from {subject}:",
+                    warnings=access.warnings)
         return EXIT_OK
     if args.command == "who-can":
         subject = access.resolve(args.target)
         facts = [f for f in access.trust_facts if f["role"] == subject]
-        _print_rows(access.who_can(subject), args.json, subject, f"Who can reach {subject}:", facts)
+        _print_rows(access.who_can(subject, _context(args)), args.json, subject, f"Who can reach {subject}:", facts,
+                    access.warnings)
         return EXIT_OK
     if args.command == "export":
         from .present.export import write_export  # its ExportError is a QueryError: one line, exit code 2

@@ -33,7 +33,7 @@ XYZ_WEB = "arn:aws:iam::333333333333:role/EC2-roles-for-XYZ-web"
 PROD_ADMIN = "arn:aws:iam::333333333333:role/ProdAdmin"
 
 RESULT_KEYS = {"source", "target", "action", "service", "reachable", "conditional", "path", "blockers", "fix"}
-OPTIONAL_KEYS = {"warnings", "reported"}
+OPTIONAL_KEYS = {"warnings", "reported", "session", "context", "assumed"}
 LAYERS = {"identity", "trust", "permissions_boundary", "scp", "rcp"}
 NO_ORG = "no organization file"
 
@@ -582,3 +582,32 @@ def test_api_to_dict_is_exactly_the_cli_json(sample_dir):
     for source, target in [("alice", "Deploy"), ("grace", "AppConfig"), ("heidi", "BreakGlass")]:
         code, data = run_json("path", source, target, "--data", sample_dir)
         assert data == access.path(source, target).to_dict()
+
+
+# -- stated requests and warnings said once ---------------------------------------------------------------
+
+def test_context_decides_a_conditional_path(sample_dir):
+    code, data = run_json("path", "heidi", "BreakGlass", "--data", sample_dir)
+    assert code == 0 and data["conditional"] is True
+    code, data = run_json("path", "heidi", "BreakGlass", "--data", sample_dir,
+                          "--context", "aws:MultiFactorAuthPresent=true")
+    assert code == 0 and data["conditional"] is False and data["context"] == {"aws:MultiFactorAuthPresent": ["true"]}
+    done = run("path", "heidi", "BreakGlass", "--data", sample_dir, "--context", "aws:MultiFactorAuthPresent=false")
+    assert done.returncode == 1 and "does not hold" in done.stdout
+
+
+def test_context_without_an_equals_sign_is_bad_input(sample_dir):
+    assert_bad_input(run("path", "heidi", "BreakGlass", "--data", sample_dir, "--context", "mfa"), "--context")
+
+
+def test_each_warning_is_said_once_in_human_output_and_listed_in_json(tmp_path):
+    missing = "arn:aws:iam::222222222222:policy/DeletedLongAgo"
+    folder = small_org(tmp_path, with_organization=False, missing_policy=missing)
+    done = run("path", "alice", "Deploy", "--data", folder)
+    said = done.stdout + done.stderr
+    snapshot_warnings = [line for line in said.splitlines() if NO_ORG in line]
+    assert len(snapshot_warnings) == 1
+    code, data = run_json("who-can", "Deploy", "--data", folder)
+    assert code == 0 and any(NO_ORG in w for w in data["warnings"]) and any(missing in w for w in data["warnings"])
+    code, data = run_json("reach", "alice", "--data", folder)
+    assert any(NO_ORG in w for w in data["warnings"])

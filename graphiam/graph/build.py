@@ -18,11 +18,14 @@ import networkx as nx
 
 from ..gcpause import paused_gc
 from ..policy import ASSUME_ROLE, PASS_ROLE, Decision, Outcome, PolicyEngine
+from ..policy.conditions import describe_condition
+from ..policy.exposure import open_to_any_principal, open_to_any_token
 from ..policy.matching import account_principal, is_unique_id
 from ..snapshot.model import Principal, Role, Snapshot
 from ..snapshot.names import account_of
 from .candidates import AllowIndex, ArnPatternIndex, narrowed_by_conditions
-from .schema import CAN_ASSUME, CAN_PASS, MEMBER_OF, SharedDicts, TrustFact, account_node, edge_attributes, pass_key
+from .schema import (ANY_PRINCIPAL, CAN_ASSUME, CAN_PASS, MEMBER_OF, SharedDicts, TrustFact, account_node,
+                     edge_attributes, pass_key)
 
 
 class GraphBuilder:
@@ -129,6 +132,9 @@ class GraphBuilder:
         for statement in role.trust_policy.statements:
             if statement.effect != "Allow":
                 continue
+            if open_to_any_principal(statement):  # world-assumable: callers the snapshot cannot list
+                external.add(ANY_PRINCIPAL)
+                self._public(role, ANY_PRINCIPAL, statement)
             if statement.not_principal:
                 for account_id in by_account:  # everyone not listed: treat as "*"
                     add_account(account_id, same_account_free=True)
@@ -138,6 +144,8 @@ class GraphBuilder:
                     services.add(value)
                 elif principal_type == "Federated":
                     providers.add(value)
+                    if open_to_any_token(statement, value):
+                        self._public(role, value, statement)
                 elif principal_type != "AWS":
                     continue
                 elif value == "*":
@@ -154,6 +162,10 @@ class GraphBuilder:
                 else:
                     self._named(role, value, statement, principals, external)
         return principals, services, providers, external
+
+    def _public(self, role: Role, principal: str, statement) -> None:
+        self.facts.append(TrustFact(role.arn, principal, "public", statement.sid, statement.index + 1,
+                                    tuple(describe_condition(c) for c in statement.conditions)))
 
     def _everyone(self, role, statement, by_account, add, add_account) -> None:
         """``"*"``: its own bucket, narrowed by conditions on aws:PrincipalArn / aws:PrincipalAccount."""
@@ -215,6 +227,10 @@ class GraphBuilder:
             action = "sts:AssumeRoleWithSAML" if ":saml-provider/" in provider else "sts:AssumeRoleWithWebIdentity"
             self._edge(provider, role, CAN_ASSUME, action, decision)
         for name in sorted(external):
+            if name == ANY_PRINCIPAL:
+                self._node(name, kind="anyone", account=None, name="any AWS principal", external=True)
+                self._edge(name, role, CAN_ASSUME, ASSUME_ROLE, self.engine.decide_external(name, role))
+                continue
             account_id = account_of(name) or ""
             kind = "account" if name.endswith(":root") else "external_principal"
             self._node(name, kind=kind, account=account_id, name=name.split(":", 5)[-1] if kind != "account" else account_id,

@@ -35,14 +35,16 @@ _SCHEMA = """
 CREATE TABLE meta(k TEXT PRIMARY KEY, v BLOB);
 CREATE TABLE nodes(n INTEGER PRIMARY KEY, id TEXT UNIQUE, kind TEXT, account TEXT, name TEXT, data BLOB);
 CREATE TABLE edges(source INTEGER, target INTEGER, key TEXT, edge_type TEXT, action TEXT, service TEXT,
-                   conditional INTEGER, granted_by TEXT, conditions TEXT, depends_on TEXT, other BLOB);
+                   conditional INTEGER, granted_by TEXT, conditions TEXT, alternatives TEXT, depends_on TEXT,
+                   other BLOB);
 CREATE TABLE parts(id INTEGER PRIMARY KEY, data BLOB);
 CREATE TABLE accounts(id TEXT PRIMARY KEY, data BLOB);
 """
 # the attributes graph.edge_attributes gives an assume or pass edge, in its order
-_COLUMNS = ("edge_type", "action", "service", "conditional", "granted_by", "conditions", "depends_on")
+_COLUMNS = ("edge_type", "action", "service", "conditional", "granted_by", "conditions", "alternatives", "depends_on")
 _EDGES = ("SELECT s.id, t.id, e.key, e.edge_type, e.action, e.service, e.conditional, e.granted_by, e.conditions, "
-          "e.depends_on, e.other, e.target FROM edges e JOIN nodes s ON s.n = e.source JOIN nodes t ON t.n = e.target ")
+          "e.alternatives, e.depends_on, e.other, e.target FROM edges e "
+          "JOIN nodes s ON s.n = e.source JOIN nodes t ON t.n = e.target ")
 _INDEXES = """
 CREATE INDEX edges_source ON edges(source);
 CREATE INDEX edges_target ON edges(target);
@@ -83,11 +85,12 @@ def write_index(path: Path, snapshot: Snapshot, graph: nx.MultiDiGraph) -> None:
                 if len(d) == len(_COLUMNS) and all(c in d for c in _COLUMNS):
                     rows.append((numbers[u], numbers[v], k, d["edge_type"], d["action"], d["service"],
                                  d["conditional"], parts.numbers(d["granted_by"]), parts.numbers(d["conditions"]),
+                                 ";".join(parts.numbers(more) for more in d["alternatives"]),
                                  json.dumps(d["depends_on"]) if d["depends_on"] else "", None))
                 else:
-                    rows.append((numbers[u], numbers[v], k, None, None, None, None, None, None, None, _blob(d)))
+                    rows.append((numbers[u], numbers[v], k, None, None, None, None, None, None, None, None, _blob(d)))
             db.executemany("INSERT INTO parts VALUES (?, ?)", ((i, b) for b, i in parts.by_blob.items()))
-            db.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.executemany("INSERT INTO accounts VALUES (?, ?)",
                            ((a, _blob(account)) for a, account in snapshot.accounts.items()))
             db.executescript(_INDEXES)
@@ -147,7 +150,7 @@ class QueryIndex:
 
     def _attributes(self, row: tuple) -> dict:
         """An edge's attributes from its columns (``row`` from :data:`_EDGES`, after the two ends and the key)."""
-        edge_type, action, service, conditional, granted_by, conditions, depends_on, other = row
+        edge_type, action, service, conditional, granted_by, conditions, alternatives, depends_on, other = row
         if other is not None:
             return _value(other)
         return {
@@ -157,6 +160,8 @@ class QueryIndex:
             "conditional": bool(conditional),
             "granted_by": [self._part(int(n)) for n in granted_by.split()],
             "conditions": [self._part(int(n)) for n in conditions.split()],
+            "alternatives": [[self._part(int(n)) for n in more.split()] for more in alternatives.split(";")]
+            if alternatives else [],
             "depends_on": json.loads(depends_on) if depends_on else [],
         }
 

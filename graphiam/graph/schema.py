@@ -14,8 +14,9 @@ Edges (``key`` in brackets):
 
 Every assume/pass edge carries the attributes :func:`edge_attributes` gives:
 ``granted_by`` (the allowing statements), ``conditions`` (request-time
-requirements; ``conditional`` is true when there are any) and ``depends_on``
-(missing data the decision depends on).
+requirements; ``conditional`` is true when there are any), ``alternatives``
+(other sets of requirements, each enough instead of ``conditions``: another
+conditional Allow) and ``depends_on`` (missing data the decision depends on).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from ..snapshot.names import account_root
 CAN_ASSUME = "can_assume"
 CAN_PASS = "can_pass"
 MEMBER_OF = "member_of"
+
+
+# the node of "any AWS principal": every caller of every account, let in by a trust open to "*" (kind "anyone")
+ANY_PRINCIPAL = "*"
 
 
 def account_node(account_id: str) -> str:
@@ -45,13 +50,16 @@ class TrustFact:
 
     role: str
     principal: str
-    kind: str  # "dangling" (a deleted principal's unique id), "external_account", "unknown_principal"
+    # "dangling" (a deleted principal's unique id), "external_account", "unknown_principal", "public" (any AWS
+    # principal, or any holder of a web-identity provider's tokens)
+    kind: str
     sid: str | None
     statement: int
+    conditions: tuple[str, ...] = ()  # for "public": the statement's conditions, which still apply
 
     def to_dict(self) -> dict:
         return {"role": self.role, "principal": self.principal, "kind": self.kind, "sid": self.sid,
-                "statement": self.statement}
+                "statement": self.statement, "conditions": list(self.conditions)}
 
 
 class SharedDicts:
@@ -90,5 +98,6 @@ def edge_attributes(edge_type: str, action: str, decision: Decision, service: st
         "conditional": decision.outcome is Outcome.CONDITIONAL,
         "granted_by": [as_dict(e) for e in decision.granted_by],
         "conditions": [as_dict(r) for r in decision.requirements] if decision.requirements else [],
+        "alternatives": [[as_dict(r) for r in more] for more in decision.alternatives] if decision.alternatives else [],
         "depends_on": list(decision.depends_on),
     }

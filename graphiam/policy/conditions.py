@@ -79,12 +79,20 @@ class RequestContext:
     request (``aws:userid`` of a role session carries the session name).
     """
 
-    __slots__ = ("_values", "_more", "_deferred")
+    __slots__ = ("_values", "_more", "_deferred", "_stated")
 
     def __init__(self, values: Mapping[str, Sequence[str]], deferred: Sequence[str] = ()) -> None:
         self._values = {key.lower(): tuple(v) for key, v in values.items()}
         self._more: dict[str, tuple[str, ...]] = {}
         self._deferred = frozenset(key.lower() for key in deferred)
+        self._stated: frozenset[str] | None = None
+
+    @classmethod
+    def stated(cls, values: Mapping[str, Sequence[str]]) -> "RequestContext":
+        """The values a person states for a request (``--context``): exactly those keys are known, any key."""
+        context = cls(values)
+        context._stated = frozenset(context._values)
+        return context
 
     @classmethod
     def from_lowered(cls, values: dict[str, tuple[str, ...]], deferred: frozenset[str],
@@ -98,6 +106,7 @@ class RequestContext:
         context._values = values
         context._more = more or {}
         context._deferred = deferred
+        context._stated = None
         return context
 
     def _lookup(self, lowered: str) -> tuple[str, ...] | None:
@@ -116,6 +125,8 @@ class RequestContext:
 
     def is_static(self, key: str) -> bool:
         lowered = key.lower()
+        if self._stated is not None:
+            return lowered in self._stated
         if lowered in self._deferred:
             return False
         return lowered in STATIC_KEYS or lowered.startswith(STATIC_KEY_FAMILIES)

@@ -29,15 +29,17 @@ class ContextCache:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._principals: dict[str, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
+        self._principals: dict[str | tuple[str, str], tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
         self._roles: dict[str | tuple[str, str], dict[str, tuple[str, ...]]] = {}  # role ARN, or (ARN, service)
 
-    def principal(self, caller: Principal, role: Role, passed_to_service: str | None = None) -> RequestContext:
-        side = self._principals.get(caller.arn)
+    def principal(self, caller: Principal, role: Role, passed_to_service: str | None = None,
+                  session: str | None = None) -> RequestContext:
+        """``caller`` (as its session named ``session``, when known) calling an action on ``role``."""
+        side = self._principals.get(caller.arn if session is None else (caller.arn, session))
         if side is None:
-            built = principal_context(self.snapshot, caller, None)
+            built = principal_context(self.snapshot, caller, None, session=session)
             side = (built.lowered_values(), built.deferred_keys())
-            self._principals[caller.arn] = side
+            self._principals[caller.arn if session is None else (caller.arn, session)] = side
         resource = self._roles.get(role.arn if passed_to_service is None else (role.arn, passed_to_service))
         if resource is None:
             resource = RequestContext(resource_values(self.snapshot, role)).lowered_values()
@@ -48,8 +50,11 @@ class ContextCache:
 
 
 def principal_context(snapshot: Snapshot, caller: Principal, role: Role | None,
-                      passed_to_service: str | None = None) -> RequestContext:
-    """Keys for an IAM user, or a role acting as its session (rule 13: the session *is* the role)."""
+                      passed_to_service: str | None = None, session: str | None = None) -> RequestContext:
+    """Keys for an IAM user, or a role acting as its session (rule 13: the session *is* the role).
+
+    A role session's ``aws:userid`` (``ROLE_ID:SESSION_NAME``) is known only when ``session`` is given.
+    """
     values: dict[str, list[str]] = {
         "aws:PrincipalArn": [caller.arn],
         "aws:PrincipalAccount": [caller.account_id],
@@ -64,6 +69,8 @@ def principal_context(snapshot: Snapshot, caller: Principal, role: Role | None,
         values["aws:username"] = [caller.name]
         if caller.user_id:
             values["aws:userid"] = [caller.user_id]
+    elif session is not None:
+        values["aws:userid"] = [f"{caller.role_id}:{session}"]
     else:
         deferred.append("aws:userid")  # ROLEID:session-name: the session name is request-time
     if role is not None:

@@ -115,6 +115,15 @@ class Decision:
     blockers: tuple[Blocker, ...] = ()
     requirements: tuple[Requirement, ...] = ()
     depends_on: tuple[str, ...] = ()  # managed policies missing from the snapshot that could change it
+    # other sets of requirements, each enough on its own (another conditional Allow): "one of"
+    alternatives: tuple[tuple[Requirement, ...], ...] = ()
+
+    @property
+    def requirement_sets(self) -> tuple[tuple[Requirement, ...], ...]:
+        """Every set of requirements that allows the request, ``requirements`` first; ``()`` when denied."""
+        if self.outcome is Outcome.DENIED:
+            return ()
+        return (self.requirements, *self.alternatives)
 
     @property
     def allowed(self) -> bool:

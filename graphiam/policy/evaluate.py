@@ -21,9 +21,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice, product
 from typing import Callable, Literal, Sequence
 
-from ..snapshot.model import AttachedPolicy, Condition, PolicyDocument, Principal, Role, Snapshot, Statement, User, account_of
+from ..snapshot.model import AttachedPolicy, Condition, PolicyDocument, Principal, Role, Snapshot, Statement, User
+from ..snapshot.names import account_of, parse_session_arn
 from .conditions import (
     RequestContext,
     describe_condition,
@@ -47,10 +49,15 @@ ASSUME_ROLE_WITH_WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 # session.
 USER_ARN_GRANT_IGNORES_BOUNDARY_IMPLICIT_DENY = True
 
-GrantKind = Literal["exact", "wildcard", "account"]
+# How a trust statement's Principal names the caller: its exact ARN, one of its sessions, "*" (or a
+# NotPrincipal that leaves it in), or its whole account.
+GrantKind = Literal["exact", "session", "wildcard", "account"]
 _POLICY_TYPES = {"scp": "SERVICE_CONTROL_POLICY", "rcp": "RESOURCE_CONTROL_POLICY"}
 _PATH_KINDS = {"scp": "scp path", "rcp": "rcp path"}  # memo scopes of a whole root -> account path
-_TRUST_PREFERENCE: tuple[GrantKind, ...] = ("exact", "wildcard", "account")
+# the order in which a denied request's explanation tries the trust grants: the one that needs least first
+_TRUST_PREFERENCE: tuple[GrantKind, ...] = ("session", "exact", "wildcard", "account")
+# Alternatives of a conditional decision are the product of each layer's conditional Allows: kept to this many
+MAX_ALTERNATIVES = 16
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,9 @@ class LayerResult:
     denies: list[StatementMatch] = field(default_factory=list)
     # Allow statements that named the request but whose (static) condition failed: why "almost"
     near_misses: list[tuple[AttachedPolicy, Statement, Condition]] = field(default_factory=list)
+    # what the deciders derive from the allows (their options, the trust's grant families), made once: the
+    # engine remembers a result and hands it to many requests
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
 
     def near_miss_note(self) -> str:
         """A sentence on the first Allow that failed only on a condition, or ``""``."""
@@ -91,15 +101,6 @@ class LayerResult:
         policy, statement, condition = self.near_misses[0]
         return (f" Statement {statement.label} of {policy.ref} would allow it, but its condition "
                 f"{describe_condition(condition)} does not hold for this request.")
-
-    def best_allow(self, prefer: Sequence[GrantKind] = ()) -> StatementMatch | None:
-        """An unconditional Allow if there is one, else the one needing the fewest request-time keys."""
-        if not self.allows:
-            return None
-        if len(self.allows) == 1:
-            return self.allows[0]
-        order = {kind: i for i, kind in enumerate(prefer)}
-        return min(self.allows, key=lambda m: (order.get(m.grant, len(order)) if prefer else 0, len(m.pending)))
 
 
 @lru_cache(maxsize=None)
@@ -117,6 +118,12 @@ class Caller:
     arn: str  # user/role ARN, service name, provider ARN, or external principal/account ARN
     account_id: str | None
     principal: Principal | None = None
+    session: str | None = None  # a role's session name, when the request names it (a session ARN as SOURCE)
+
+
+def _session_condition(role: Principal, sessions: Sequence[str], operator: str = "StringEquals") -> Condition:
+    """The calling session's name as a condition: ``aws:userid`` of a role session is ``ROLE_ID:SESSION_NAME``."""
+    return Condition(operator, "aws:userid", tuple(f"{role.role_id}:{name}" for name in sessions))  # type: ignore[union-attr]
 
 
 def _match_aws_value(value: str, caller: Caller) -> tuple[GrantKind, tuple[Condition, ...]] | None:
@@ -130,16 +137,21 @@ def _match_aws_value(value: str, caller: Caller) -> tuple[GrantKind, tuple[Condi
     if value == caller.arn:
         return "exact", ()
     if caller.kind == "role" and caller.principal is not None:
-        # a specific session: arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION
-        prefix = f"arn:aws:sts::{caller.account_id}:assumed-role/{caller.principal.name}/"
-        if value.startswith(prefix):
-            session = value[len(prefix):]
-            return "exact", (Condition("StringEquals", "sts:RoleSessionName", (session,)),)
+        # rule 15: a session ARN names the *calling* session of the role, not the session it asks for
+        session = parse_session_arn(value)
+        if session is not None and session.account_id == caller.account_id and session.role_name == caller.principal.name:
+            if caller.session is not None:
+                return ("session", ()) if caller.session == session.session_name else None
+            return "session", (_session_condition(caller.principal, (session.session_name,)),)
     return None
 
 
-def match_principal(statement: Statement, caller: Caller) -> tuple[GrantKind, tuple[Condition, ...]] | None:
-    """How the statement's Principal element names the caller, or ``None`` if it does not."""
+def match_principal(statement: Statement, caller: Caller) -> list[tuple[GrantKind, tuple[Condition, ...]]]:
+    """Every way the statement's Principal (or NotPrincipal) element names the caller; ``[]`` if it does not.
+
+    A statement can name the caller twice (its ARN and its account): each is
+    a separate grant, since they need different things of the caller's side.
+    """
     matches: list[tuple[GrantKind, tuple[Condition, ...]]] = []
     for principal_type, value in statement.named_principals():
         if principal_type == "AWS":
@@ -150,16 +162,16 @@ def match_principal(statement: Statement, caller: Caller) -> tuple[GrantKind, tu
             found = ("exact", ()) if value == caller.arn else None
         else:
             found = None
-        if found is not None:
+        if found is not None and found not in matches:
             matches.append(found)
     if statement.not_principal:
-        if matches:
-            return None
-        return "wildcard", ()
-    if not matches:
-        return None
-    rank = {"exact": 0, "wildcard": 1, "account": 2}
-    return min(matches, key=lambda m: (rank[m[0]], len(m[1])))
+        if any(not extra for _, extra in matches):
+            return []  # named outright: left out
+        if matches:  # named only as some of its sessions: left out when the calling session is one of them
+            names = tuple(v.split(":", 1)[1] for _, extra in matches for c in extra for v in c.values)
+            return [("wildcard", (_session_condition(caller.principal, names, "StringNotEquals"),))]  # type: ignore[arg-type]
+        return [("wildcard", ())]
+    return matches
 
 
 # -- layer evaluation ---------------------------------------------------------
@@ -201,24 +213,23 @@ def evaluate_layer(
                                                   "resource", (resource, *unknown)),)
                 elif matched == statement.not_resource:
                     continue
-            grant: GrantKind | None = None
-            extra: tuple[Condition, ...] = ()
+            grants: list[tuple[GrantKind | None, tuple[Condition, ...]]] = [(None, ())]
             if caller is not None:
                 if statement.effect == "Deny" and statement.not_principal and caller_has_boundary:
-                    grant = "wildcard"  # rule 10: Deny + NotPrincipal always denies principals with a boundary
+                    grants = [("wildcard", ())]  # rule 10: Deny + NotPrincipal always denies principals with a boundary
                 else:
-                    matched = match_principal(statement, caller)
-                    if matched is None:
+                    grants = match_principal(statement, caller)  # type: ignore[assignment]
+                    if not grants:
                         continue
-                    grant, extra = matched
             holds, pending = evaluate_conditions(statement.conditions, context)
             if not holds:
                 if statement.effect == "Allow":
                     failed = next(c for c in statement.conditions if evaluate_condition(c, context) is False)
                     result.near_misses.append((policy, statement, failed))
                 continue
-            match = StatementMatch(policy, statement, extra + resource_pending + pending, grant)
-            (result.allows if statement.effect == "Allow" else result.denies).append(match)
+            for grant, extra in grants:
+                match = StatementMatch(policy, statement, extra + resource_pending + pending, grant)
+                (result.allows if statement.effect == "Allow" else result.denies).append(match)
     return result
 
 
@@ -280,7 +291,8 @@ def layer_view(policies: Sequence[AttachedPolicy], action: str) -> LayerView:
 def caller_key(view: LayerView, caller: Caller, caller_has_boundary: bool) -> tuple:
     """What :func:`match_principal` (and rule 10's NotPrincipal) can see of ``caller`` for the view's statements."""
     named = caller.arn in view.names or view.sessions
-    return caller.kind, caller.account_id, caller.arn if named else None, caller_has_boundary
+    return (caller.kind, caller.account_id, caller.arn if named else None, caller.session if view.sessions else None,
+            caller_has_boundary)
 
 
 _EMPTY = LayerResult()  # shared by every layer with no statement for the action: never mutate it
@@ -316,7 +328,19 @@ class PolicyEngine:
         # (kind of scope: "identity", "boundary", "trust", "scp", "scp path", ...; owner; action) -> memo
         self._memos: dict[tuple[str, str, str], _Memo] = {}
         org = snapshot.organization
+        # the organization policy types in use; a type the file says is off is not, one it does not list is
+        # in use but unknown: only its listed denies can be decided, and every answer it touches says so
         self._org_policy_types = {p.type for p in org.policies} if org is not None else set()
+        self._org_unknown: dict[str, str] = {}
+        if org is not None:
+            for policy_type in _POLICY_TYPES.values():
+                status = org.policy_type_status(policy_type)
+                if status == "off":
+                    self._org_policy_types.discard(policy_type)
+                elif status == "unknown" or not org.accounts_listed:
+                    self._org_unknown[policy_type] = ("; ".join(org.incomplete) if org.incomplete else
+                                                      f"{org.source} is incomplete")
+                    self._org_policy_types.add(policy_type)
         self._identity_cache: dict[str, tuple[tuple[AttachedPolicy, ...], tuple[str, ...]]] = {}
         self._service_cache: dict[tuple[str, str], Decision] = {}
         self._levels_cache: dict[tuple[str, str], list[tuple[str, list[AttachedPolicy]]] | None] = {}
@@ -359,7 +383,9 @@ class PolicyEngine:
             self._boundaries[principal.arn] = found
         return found
 
-    def _caller(self, principal: Principal) -> Caller:
+    def _caller(self, principal: Principal, session: str | None = None) -> Caller:
+        if session is not None and isinstance(principal, Role):
+            return Caller("role", principal.arn, principal.account_id, principal, session)
         found = self._callers.get(principal.arn)
         if found is None:
             kind = "user" if isinstance(principal, User) else "role"
@@ -479,6 +505,12 @@ class PolicyEngine:
         if policy_type not in self._org_policy_types:
             return  # no organization, or it uses no policy of this type (rule 11, 12)
         levels = self.org_levels(account_id, policy_type)
+        unknown = self._org_unknown.get(policy_type)
+        if unknown is not None:
+            org = self.snapshot.organization
+            if org is None or account_id != org.management_account_id:
+                verdict.depends_on.append(f"the {layer.upper()}s that apply to account {account_id}, "
+                                          f"which the organization file does not hold ({unknown})")
         if levels is None:
             return
         # A level's verdict depends only on the request values its statements read (never on who asks
@@ -491,12 +523,23 @@ class PolicyEngine:
             clean_key = (path.view.resource_key(resource), context.signature(path.view.keys) if path.view.keys else ())
             if clean_key in path.results:  # every level allowed, unconditionally, for these values
                 return
-        before = (len(verdict.blockers), len(verdict.requirements))
+        before = (len(verdict.blockers), len(verdict.slots), len(verdict.depends_on))
         for level, policies in levels:
             result = self._layer(layer, level, policies, action, resource, context, per_resource=True)
             if result.denies:
                 verdict.add_denies(layer, result, action, resource, where=self.level_name(level))
-            if not verdict.allowed_by(layer, result.best_allow(), evidence=False):
+            if unknown is not None:
+                continue  # policies are missing from the file: a level without an Allow proves nothing
+            if layer == "rcp":
+                # RCPFullAWSAccess is attached to every level and cannot be detached (reading 5): RCPs only
+                # deny, and a level that shows no allowing RCP is a gap in the organization file
+                if not result.allows:
+                    verdict.depends_on.append(f"RCPFullAWSAccess on {self.level_name(level)}, which the organization "
+                                              "file does not show there (AWS attaches it to every target and it "
+                                              "cannot be detached, so it was taken as attached)")
+                continue
+            options = _options(layer, result, evidence=False)
+            if options is None:
                 verdict.block(Blocker(
                     layer,
                     "implicit_deny",
@@ -504,50 +547,59 @@ class PolicyEngine:
                     f" {subject()}; every level from the root down must allow it." + result.near_miss_note(),
                     attached_to=level,
                 ))
-        if path is not None and (len(verdict.blockers), len(verdict.requirements)) == before:
+            elif options[0].requirements:
+                verdict.need(layer, options)
+        if path is not None and (len(verdict.blockers), len(verdict.slots), len(verdict.depends_on)) == before:
             path.results[clean_key] = True
 
     def _identity_side(
         self, caller: Principal, action: str, resource: str, context: RequestContext, verdict: "_Verdict",
-        identity_needed: bool, boundary_needed: bool, boundary: AttachedPolicy | None,
-    ) -> None:
-        """Identity policies, boundary (``self.boundary(caller)``) and SCPs of the caller. Explicit denies
-        count whether needed or not."""
+        boundary: AttachedPolicy | None,
+    ) -> tuple[LayerResult, LayerResult | None]:
+        """The caller's identity policies, boundary (``self.boundary(caller)``) and SCPs.
+
+        Explicit denies and the SCP levels go into ``verdict``; the identity
+        and boundary results are returned, since whether their Allows are
+        needed depends on how the trust names the caller (rules 7-10).
+        """
         policies, missing = self.identity_policies(caller)
         if missing:
             verdict.depends_on.extend(missing)
         identity = self._layer("identity", caller.arn, policies, action, resource, context)
         if identity.denies:
             verdict.add_denies("identity", identity, action, resource)
-        if identity_needed:
-            if not verdict.allowed_by("identity", identity.best_allow()):
-                verdict.block(Blocker(
-                    "identity",
-                    "implicit_deny",
-                    f"No identity-based policy of {_short(caller.arn)}"
-                    + (" or its groups" if isinstance(caller, User) and caller.group_names else "")
-                    + f" allows {action} on {resource}." + identity.near_miss_note(),
-                    attached_to=caller.arn,
-                ))
+        bound = None
         if boundary is not None:
             if boundary.document is None and boundary.arn:
                 verdict.depends_on.append(boundary.arn)
             bound = self._layer("boundary", caller.arn, (boundary,), action, resource, context)
             if bound.denies:
                 verdict.add_denies("permissions_boundary", bound, action, resource)
-            if boundary_needed:
-                if not verdict.allowed_by("permissions_boundary", bound.best_allow()):
-                    verdict.block(Blocker(
-                        "permissions_boundary",
-                        "implicit_deny",
-                        f"The permissions boundary {boundary.ref} of {_short(caller.arn)} does not allow "
-                        f"{action} on {resource}, so no identity Allow can count." + bound.near_miss_note(),
-                        policy=boundary.ref,
-                        attached_to=caller.arn,
-                    ))
         if "SERVICE_CONTROL_POLICY" in self._org_policy_types and not (isinstance(caller, Role) and caller.is_service_linked):
             self._org_layer("scp", caller.account_id, action, resource, context, verdict,
                             lambda: f"for {_short(caller.arn)}")
+        return identity, bound
+
+    def _identity_blocker(self, caller: Principal, action: str, resource: str, identity: LayerResult) -> Blocker:
+        return Blocker(
+            "identity",
+            "implicit_deny",
+            f"No identity-based policy of {_short(caller.arn)}"
+            + (" or its groups" if isinstance(caller, User) and caller.group_names else "")
+            + f" allows {action} on {resource}." + identity.near_miss_note(),
+            attached_to=caller.arn,
+        )
+
+    def _boundary_blocker(self, caller: Principal, action: str, resource: str, boundary: AttachedPolicy,
+                          bound: LayerResult) -> Blocker:
+        return Blocker(
+            "permissions_boundary",
+            "implicit_deny",
+            f"The permissions boundary {boundary.ref} of {_short(caller.arn)} does not allow "
+            f"{action} on {resource}, so no identity Allow can count." + bound.near_miss_note(),
+            policy=boundary.ref,
+            attached_to=caller.arn,
+        )
 
     def _rcp(self, role: Role, action: str, context: RequestContext, verdict: "_Verdict") -> None:
         if "RESOURCE_CONTROL_POLICY" not in self._org_policy_types or role.is_service_linked or not _is_sts(action):
@@ -555,22 +607,36 @@ class PolicyEngine:
         self._org_layer("rcp", role.account_id, action, role.arn, context, verdict, lambda: f"on {role.arn}")
 
     def _trust(self, role: Role, action: str, context: RequestContext, caller: Caller, verdict: "_Verdict",
-               caller_has_boundary: bool = False) -> StatementMatch | None:
-        trust_policy = self.trust_policy(role)
-        trust = self._layer("trust", role.arn, (trust_policy,), action, None, context, caller, caller_has_boundary)
+               caller_has_boundary: bool = False) -> LayerResult:
+        """The role's trust policy for ``caller``: its denies go into ``verdict``; its Allows are returned."""
+        trust = self._layer("trust", role.arn, (self.trust_policy(role),), action, None, context, caller,
+                            caller_has_boundary)
         if trust.denies:
             verdict.add_denies("trust", trust, action, role.arn)
-        allow = trust.best_allow(prefer=_TRUST_PREFERENCE)
-        if not verdict.allowed_by("trust", allow):
-            verdict.block(Blocker(
-                "trust",
-                "implicit_deny",
-                f"The trust policy of {role.arn} does not allow {_short(caller.arn)} to call {action}"
-                f"{self._trusted_summary(role, action)}." + trust.near_miss_note(),
-                policy=trust_policy.ref,
-                attached_to=role.arn,
-            ))
-        return allow
+        return trust
+
+    def _trust_blocker(self, role: Role, action: str, caller: Caller, trust: LayerResult) -> Blocker:
+        return Blocker(
+            "trust",
+            "implicit_deny",
+            f"The trust policy of {role.arn} does not allow {_short(caller.arn)} to call {action}"
+            f"{self._trusted_summary(role, action)}." + trust.near_miss_note(),
+            policy=self.trust_policy(role).ref,
+            attached_to=role.arn,
+        )
+
+    def _trust_only(self, role: Role, action: str, context: RequestContext, caller: Caller) -> "_Verdict":
+        """A caller whose own side is not evaluated (a service, a provider's users, an outside account):
+        the trust and the role's RCPs."""
+        verdict = _Verdict()
+        trust = self._trust(role, action, context, caller, verdict)
+        options = _options("trust", trust)
+        if options is None:
+            verdict.block(self._trust_blocker(role, action, caller, trust))
+        else:
+            verdict.need("trust", options)
+        self._rcp(role, action, context, verdict)
+        return verdict
 
     @staticmethod
     def _trusted_summary(role: Role, action: str) -> str:
@@ -586,35 +652,64 @@ class PolicyEngine:
         return "; it trusts " + ", ".join(sorted(set(named)))
 
     # -- decisions ----------------------------------------------------------------
-    def decide_assume(self, caller: Principal, role: Role, action: str = ASSUME_ROLE) -> Decision:
-        """An IAM user, or a role's session (rule 13), calling sts:AssumeRole on ``role``."""
-        context = self._contexts.principal(caller, role)
+    def decide_assume(self, caller: Principal, role: Role, action: str = ASSUME_ROLE,
+                      session: str | None = None) -> Decision:
+        """An IAM user, or a role's session (rule 13), calling sts:AssumeRole on ``role``.
+
+        ``session`` is the calling session's name when the request names it
+        (a role's session ARN as SOURCE); otherwise a trust naming a session
+        of the role is a condition on the calling session's name.
+        """
+        context = self._contexts.principal(caller, role, session=session)
         verdict = _Verdict()
         boundary = self.boundary(caller)
-        trust = self._trust(role, action, context, self._caller(caller), verdict,
-                            caller_has_boundary=boundary is not None)
-        same_account = caller.account_id == role.account_id
-        if trust is None:
-            # without any trust grant, say what else stands in the way of the fix that names the caller exactly
-            identity_needed = not same_account
-        else:
-            identity_needed = not same_account or trust.grant == "account"  # rules 7, 8, 9
-        if identity_needed:
-            boundary_needed = True
-        elif isinstance(caller, User):
-            boundary_needed = not USER_ARN_GRANT_IGNORES_BOUNDARY_IMPLICIT_DENY
-        else:
-            boundary_needed = True  # a role calls as its session: its boundary limits a grant to the role ARN
-        self._identity_side(caller, action, role.arn, context, verdict, identity_needed, boundary_needed, boundary)
+        who = self._caller(caller, session)
+        trust = self._trust(role, action, context, who, verdict, caller_has_boundary=boundary is not None)
+        identity, bound = self._identity_side(caller, action, role.arn, context, verdict, boundary)
         self._rcp(role, action, context, verdict)
+        same_account = caller.account_id == role.account_id
+        # rule 1: any one applicable Allow suffices, so each way the trust names the caller is an alternative
+        # path, needing the caller's own Allows or not (rules 7-10)
+        for (identity_needed, boundary_needed), trust_options in _families(trust, caller, same_account,
+                                                                           boundary is not None):
+            path = [("trust", trust_options)]
+            if identity_needed:
+                path.append(("identity", _options("identity", identity)))
+            if boundary_needed:
+                path.append(("permissions_boundary", _options("permissions_boundary", bound)))  # type: ignore[arg-type]
+            if all(options is not None for _, options in path):
+                verdict.paths.append(path)  # type: ignore[arg-type]
+        if not verdict.paths:
+            # explain the path that needs least: the trust grant first, then what that grant needs of the caller
+            preferred = min(trust.allows, key=lambda m: _TRUST_PREFERENCE.index(m.grant or "wildcard"), default=None)
+            if preferred is None:
+                verdict.block(self._trust_blocker(role, action, who, trust))
+                identity_needed = not same_account
+                boundary_needed = identity_needed or isinstance(caller, Role) or not USER_ARN_GRANT_IGNORES_BOUNDARY_IMPLICIT_DENY
+            else:
+                identity_needed, boundary_needed = _needs(preferred, caller, same_account, boundary is not None)
+            if identity_needed and not identity.allows:
+                verdict.block(self._identity_blocker(caller, action, role.arn, identity))
+            if boundary_needed and bound is not None and not bound.allows:
+                verdict.block(self._boundary_blocker(caller, action, role.arn, boundary, bound))  # type: ignore[arg-type]
         return verdict.decision()
 
     def decide_pass(self, caller: Principal, role: Role, service: str) -> Decision:
         """``caller`` passing ``role`` to ``service`` (rules 16, 17)."""
         context = self._contexts.principal(caller, role, passed_to_service=service)
         verdict = _Verdict()
-        self._identity_side(caller, PASS_ROLE, role.arn, context, verdict, identity_needed=True, boundary_needed=True,
-                            boundary=self.boundary(caller))
+        boundary = self.boundary(caller)
+        identity, bound = self._identity_side(caller, PASS_ROLE, role.arn, context, verdict, boundary)
+        path: list[tuple[str, list[_Option]]] = []
+        if identity.allows:
+            path.append(("identity", _options("identity", identity)))  # type: ignore[arg-type]
+        else:
+            verdict.block(self._identity_blocker(caller, PASS_ROLE, role.arn, identity))
+        if bound is not None:
+            if bound.allows:
+                path.append(("permissions_boundary", _options("permissions_boundary", bound)))  # type: ignore[arg-type]
+            else:
+                verdict.block(self._boundary_blocker(caller, PASS_ROLE, role.arn, boundary, bound))  # type: ignore[arg-type]
         if caller.account_id != role.account_id:
             verdict.block(
                 Blocker(
@@ -625,8 +720,8 @@ class PolicyEngine:
                     attached_to=caller.arn,
                 )
             )
-        usable = self.decide_service(service, role)
-        verdict.merge(usable)
+        verdict.paths.append(path)
+        verdict.merge(self.decide_service(service, role))  # the passed role must be usable by the service
         return verdict.decision()
 
     def decide_service(self, service: str, role: Role) -> Decision:
@@ -634,25 +729,16 @@ class PolicyEngine:
         key = (service, role.arn)
         cached = self._service_cache.get(key)
         if cached is None:
-            cached = self._decide_service(service, role)
+            context = service_context(self.snapshot, service, role)
+            cached = self._trust_only(role, ASSUME_ROLE, context, Caller("service", service, None)).decision()
             self._service_cache[key] = cached
         return cached
-
-    def _decide_service(self, service: str, role: Role) -> Decision:
-        context = service_context(self.snapshot, service, role)
-        verdict = _Verdict()
-        self._trust(role, ASSUME_ROLE, context, Caller("service", service, None), verdict)
-        self._rcp(role, ASSUME_ROLE, context, verdict)
-        return verdict.decision()
 
     def decide_federated(self, provider: str, role: Role) -> Decision:
         """A SAML or OIDC provider's users assuming ``role``; their claims are request-time conditions."""
         action = ASSUME_ROLE_WITH_SAML if ":saml-provider/" in provider else ASSUME_ROLE_WITH_WEB_IDENTITY
         context = federated_context(self.snapshot, role)
-        verdict = _Verdict()
-        self._trust(role, action, context, Caller("federated", provider, account_of(provider)), verdict)
-        self._rcp(role, action, context, verdict)
-        return verdict.decision()
+        return self._trust_only(role, action, context, Caller("federated", provider, account_of(provider))).decision()
 
     def decide_external(self, principal: str, role: Role) -> Decision:
         """A caller from an account outside the snapshot (``arn:aws:iam::A:root`` or a principal ARN in A).
@@ -663,37 +749,103 @@ class PolicyEngine:
         """
         account = account_of(principal)
         context = external_context(self.snapshot, role, account)
-        verdict = _Verdict()
-        self._trust(role, ASSUME_ROLE, context, Caller("external", principal, account), verdict)
-        self._rcp(role, ASSUME_ROLE, context, verdict)
-        verdict.depends_on.append(f"identity policies of account {account} (not in the snapshot)")
+        verdict = self._trust_only(role, ASSUME_ROLE, context, Caller("external", principal, account))
+        verdict.depends_on.append(f"identity policies of account {account} (not in the snapshot)" if account else
+                                  "the identity policies of the caller's own account (any AWS account)")
         decision = verdict.decision()
         if decision.outcome is Outcome.ALLOWED:
             decision = Decision(Outcome.CONDITIONAL, decision.granted_by, (), decision.requirements, decision.depends_on)
         return decision
 
 
-class _Verdict:
-    """Accumulates one request's evaluation; :meth:`decision` freezes it."""
+def _families(trust: LayerResult, caller: Principal, same_account: bool, has_boundary: bool
+              ) -> list[tuple[tuple[bool, bool], list[_Option]]]:
+    """The trust's Allows grouped by what they still need of the caller's side (:func:`_needs`), as options."""
+    key = ("families", isinstance(caller, User), same_account, has_boundary)
+    found = trust.derived.get(key)
+    if found is None:
+        grouped: dict[tuple[bool, bool], list[StatementMatch]] = {}
+        for allow in trust.allows:
+            grouped.setdefault(_needs(allow, caller, same_account, has_boundary), []).append(allow)
+        found = trust.derived[key] = [(needs, _options_of("trust", allows, True)) for needs, allows in grouped.items()]
+    return found
 
-    __slots__ = ("granted_by", "blockers", "requirements", "depends_on")
+
+def _needs(allow: StatementMatch, caller: Principal, same_account: bool, has_boundary: bool) -> tuple[bool, bool]:
+    """What a trust grant still needs of the caller's own side: (an identity Allow, a boundary Allow).
+
+    Rules 7-10: across accounts, or when the trust names only the account,
+    both sides must allow. Within one account a grant that names the caller
+    needs no identity Allow; the boundary still limits a grant to a role's ARN
+    (the role calls as its session), but not a grant to a session itself, nor
+    ``"Principal": "*"`` narrowed by ``aws:PrincipalArn``, nor (reading 1) a
+    grant to a user's ARN.
+    """
+    if not same_account or allow.grant == "account":
+        return True, has_boundary
+    if allow.grant == "session" or (allow.grant == "wildcard" and _narrowed_by_principal_arn(allow.statement)):
+        return False, False
+    if isinstance(caller, User):
+        return False, has_boundary and not USER_ARN_GRANT_IGNORES_BOUNDARY_IMPLICIT_DENY
+    return False, has_boundary
+
+
+def _narrowed_by_principal_arn(statement: Statement) -> bool:
+    return any(condition.key.lower() == "aws:principalarn" for condition in statement.conditions)
+
+
+@dataclass(frozen=True)
+class _Option:
+    """One way a layer that must allow does allow: the requirements it leaves, and its evidence."""
+
+    requirements: tuple[Requirement, ...]
+    evidence: tuple[Evidence, ...]
+
+
+def _options(layer: Layer, result: LayerResult | None, evidence: bool = True) -> list[_Option] | None:
+    """The ways ``result``'s Allows satisfy the layer (see :func:`_options_of`); ``None`` when it has none."""
+    if result is None or not result.allows:
+        return None
+    key = (layer, evidence)
+    found = result.derived.get(key)
+    if found is None:
+        found = result.derived[key] = _options_of(layer, result.allows, evidence)
+    return found
+
+
+def _options_of(layer: Layer, allows: list[StatementMatch], evidence: bool) -> list[_Option]:
+    """An unconditional Allow alone when there is one (any one Allow suffices), else each conditional one,
+    fewest request-time conditions first."""
+    unconditional = next((m for m in allows if not m.pending), None)
+    chosen = [unconditional] if unconditional is not None else sorted(allows, key=lambda m: len(m.pending))
+    return [_Option((m.requirement(layer, True),) if m.pending else (), (m.evidence(layer),) if evidence else ())
+            for m in chosen]
+
+
+_LAYER_ORDER = {"trust": 0, "identity": 1, "permissions_boundary": 2, "scp": 3, "rcp": 4, "service": 5}
+_MAX_COMBINATIONS = 1024  # of the per-layer alternatives, before the smallest MAX_ALTERNATIVES are kept
+
+
+class _Verdict:
+    """Accumulates one request's evaluation; :meth:`decision` freezes it.
+
+    ``slots`` are what every way of allowing the request needs (the SCP and
+    RCP levels, the requirements of conditional denies); ``paths`` are the
+    alternative ways the caller's side and the trust can allow (each a list
+    of layers with their options). A decision is allowed when some path,
+    with every slot, can be met.
+    """
+
+    __slots__ = ("blockers", "depends_on", "slots", "paths")
 
     def __init__(self) -> None:
-        self.granted_by: list[Evidence] = []
         self.blockers: list[Blocker] = []
-        self.requirements: list[Requirement] = []
         self.depends_on: list[str] = []
+        self.slots: list[tuple[str, list[_Option]]] = []
+        self.paths: list[list[tuple[str, list[_Option]]]] = []
 
-    def allowed_by(self, layer: Layer, allow: StatementMatch | None, evidence: bool = True) -> bool:
-        """A layer that must allow: record its Allow (and what it still needs); ``False`` if there is none,
-        and the caller then records the blocker."""
-        if allow is None:
-            return False
-        if evidence:
-            self.granted_by.append(allow.evidence(layer))
-        if allow.pending:
-            self.requirements.append(allow.requirement(layer, True))
-        return True
+    def need(self, layer: str, options: list[_Option]) -> None:
+        self.slots.append((layer, options))
 
     def block(self, blocker: Blocker) -> None:
         self.blockers.append(blocker)
@@ -702,7 +854,7 @@ class _Verdict:
         """Rule 1: an explicit Deny anywhere wins; one under request-time conditions becomes a requirement."""
         for deny in result.denies:
             if deny.pending:
-                self.requirements.append(deny.requirement(layer, False))
+                self.need(layer, [_Option((deny.requirement(layer, False),), ())])
                 continue
             attached = f" attached to {where}" if where else ""
             self.block(
@@ -719,15 +871,44 @@ class _Verdict:
             )
 
     def merge(self, other: Decision) -> None:
+        """``other`` must also allow (a passed role's use by its service): its blockers, or its sets as options."""
         self.blockers.extend(other.blockers)
-        self.requirements.extend(other.requirements)
-        self.granted_by.extend(other.granted_by)
         self.depends_on.extend(other.depends_on)
+        if other.outcome is not Outcome.DENIED:
+            self.need("service", [_Option(other.requirements, other.granted_by)]
+                      + [_Option(more, ()) for more in other.alternatives])
 
     def decision(self) -> Decision:
         depends = tuple(dict.fromkeys(self.depends_on)) if self.depends_on else ()
         if self.blockers:
             return Decision(Outcome.DENIED, (), tuple(self.blockers), (), depends)
-        if not self.requirements:
-            return Decision(Outcome.ALLOWED, tuple(self.granted_by), (), (), depends)
-        return Decision(Outcome.CONDITIONAL, tuple(self.granted_by), (), tuple(dict.fromkeys(self.requirements)), depends)
+        if len(self.paths) <= 1:  # the common case, quickly: one way, every layer unconditional
+            path = self.paths[0] if self.paths else []
+            if all(len(options) == 1 and not options[0].requirements for _, options in (*path, *self.slots)):
+                evidence = tuple(e for _, options in (*path, *self.slots) for e in options[0].evidence)
+                return Decision(Outcome.ALLOWED, evidence, (), (), depends)
+        sets = _requirement_sets(self.paths or [[]], self.slots)
+        requirements, evidence = sets[0]
+        if not requirements:
+            return Decision(Outcome.ALLOWED, evidence, (), (), depends)
+        return Decision(Outcome.CONDITIONAL, evidence, (), requirements, depends,
+                        tuple(more for more, _ in sets[1:MAX_ALTERNATIVES]))
+
+
+def _requirement_sets(paths: list[list[tuple[str, list[_Option]]]], slots: list[tuple[str, list[_Option]]]
+                      ) -> list[tuple[tuple[Requirement, ...], tuple[Evidence, ...]]]:
+    """Every minimal set of requirements that allows the request, fewest conditions first, with its evidence."""
+    found: dict[frozenset[Requirement], tuple[tuple[Requirement, ...], tuple[Evidence, ...]]] = {}
+    for path in paths:
+        ordered = sorted(path + slots, key=lambda slot: _LAYER_ORDER[slot[0]])
+        choices = [options for _, options in ordered]
+        combos = [tuple(o[0] for o in choices)] if all(len(o) == 1 for o in choices) else \
+            islice(product(*choices), _MAX_COMBINATIONS)
+        for combo in combos:
+            requirements = tuple(dict.fromkeys(r for option in combo for r in option.requirements))
+            key = frozenset(requirements)
+            if key not in found:
+                found[key] = (requirements, tuple(e for option in combo for e in option.evidence))
+    # a set that holds another one adds nothing: a request meeting it meets the smaller one too
+    minimal = [entry for key, entry in found.items() if not any(other < key for other in found)]
+    return sorted(minimal, key=lambda entry: sum(len(r.conditions) for r in entry[0]))

@@ -59,7 +59,13 @@ def path_result_html(result: PathAnswer) -> str:
         parts.append('<ol class="graphiam-hops">')
         for hop in result.path:
             details = [f"<li>granted by {_e(text)}</li>" for text in evidence_items(hop.granted_by, hop.source)]
-            details += [f"<li>{_badge('only if', AMBER)}{_e(condition['text'])}</li>" for condition in hop.conditions]
+            if hop.alternatives:  # each set is enough on its own
+                sets = [hop.conditions, *hop.alternatives]
+                details.append(f"<li>{_badge('only if one of', AMBER)}<ol>"
+                               + "".join(f"<li>{_e(' and '.join(r['text'] for r in requirements))}</li>"
+                                         for requirements in sets) + "</ol></li>")
+            else:
+                details += [f"<li>{_badge('only if', AMBER)}{_e(condition['text'])}</li>" for condition in hop.conditions]
             parts.append(f"<li>{_code(hop.source)} &rarr; {_code(hop.target)} ({_what(hop.action, hop.service)})"
                          + (f"<ul>{''.join(details)}</ul>" if details else "") + "</li>")
         parts.append("</ol>")

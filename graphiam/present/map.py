@@ -34,9 +34,10 @@ DEFAULT_MAX_NODES = 1500
 NEIGHBOURS_WHEN_UNREACHABLE = 25
 
 SHAPES = {"user": "dot", "group": "square", "role": "diamond", "service": "triangle", "federated": "star",
-          "account": "hexagon", "external_principal": "hexagon"}
+          "account": "hexagon", "external_principal": "hexagon", "anyone": "hexagon"}
 KIND_LABELS = {"user": "user", "group": "group", "role": "role", "service": "AWS service", "federated": "identity provider",
-               "account": "account outside the snapshot", "external_principal": "principal outside the snapshot"}
+               "account": "account outside the snapshot", "external_principal": "principal outside the snapshot",
+               "anyone": "any AWS principal (world-assumable)"}
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
            "#bab0ac", "#2f4b7c", "#a05195", "#d45087", "#665191", "#ff7c43", "#003f5c")
 NEUTRAL = "#8a8f98"
@@ -97,7 +98,8 @@ def _with_outside_neighbours(graph: nx.MultiDiGraph, nodes: set[str]) -> set[str
     extra = set()
     for node in nodes:
         for neighbour in (*graph.predecessors(node), *graph.successors(node)):
-            if graph.nodes[neighbour].get("kind") in ("service", "federated", "account", "external_principal", "group"):
+            if graph.nodes[neighbour].get("kind") in ("service", "federated", "account", "external_principal", "anyone",
+                                                      "group"):
                 extra.add(neighbour)
     return nodes | extra
 

@@ -17,6 +17,7 @@ _FACT_MEANINGS = {
     "dangling": "a deleted principal (dangling trust, matches nobody)",
     "external_account": "outside the snapshot",
     "unknown_principal": "a principal missing from its account's file",
+    "public": "anyone: any AWS principal of any account (or any holder of the provider's tokens) may assume it",
 }
 
 
@@ -38,8 +39,9 @@ def evidence_items(granted_by: Iterable[Mapping], source: str) -> list[str]:
     return out
 
 
-def path_text(result: PathAnswer, brief: bool = False) -> str:
-    """The answer for people; ``brief`` leaves out the granting statements and the fix."""
+def path_text(result: PathAnswer, brief: bool = False, omit_warnings: Iterable[str] = ()) -> str:
+    """The answer for people; ``brief`` leaves out the granting statements and the fix, ``omit_warnings``
+    warnings said elsewhere."""
     what = f"{result.action}" + (f" to {result.service}" if result.service else "")
     lines = []
     if result.reachable:
@@ -49,10 +51,14 @@ def path_text(result: PathAnswer, brief: bool = False) -> str:
             lines.append(f"  {number}. {hop.source} -> {hop.target} ({hop.action}{' to ' + hop.service if hop.service else ''})")
             for text in [] if brief else evidence_items(hop.granted_by, hop.source):
                 lines.append(f"       granted by {text}")
-            for condition in hop.conditions:
-                lines.append(f"       only if {condition['text']}")
+            lines.extend(_conditions_lines(hop.conditions, hop.alternatives))
+            for assumed in hop.assumed:
+                lines.append(f"       stated: {_assumed_text(assumed)}")
     else:
         lines.append(f"NOT REACHABLE: {result.source} -> {result.target} [{what}]")
+        if result.stated is not None:
+            for assumed in result.stated.assumed:
+                lines.append(f"  stated: {_assumed_text(assumed.to_dict())}")
     if result.blockers:
         lines.append("The direct request is denied:" if result.reachable else "Why the direct request is denied:")
         for blocker in result.blockers:
@@ -70,9 +76,27 @@ def path_text(result: PathAnswer, brief: bool = False) -> str:
             lines.extend("    " + line for line in json.dumps(change["statement"], indent=2).splitlines())
     elif not result.reachable and result.blockers and not brief:
         lines.append("No added Allow can open this: change the denying policy, boundary, SCP or RCP named above.")
+    omitted = set(omit_warnings)
     for warning in result.warnings:
-        lines.append(f"warning: {warning}")
+        if warning not in omitted:
+            lines.append(f"warning: {warning}")
     return "\n".join(lines)
+
+
+def _conditions_lines(conditions: Iterable[Mapping], alternatives: Iterable[Iterable[Mapping]]) -> list[str]:
+    """A hop's requirements: ``only if`` each, or, with alternatives, ``only if one of`` the sets."""
+    sets = [list(conditions), *(list(more) for more in alternatives)]
+    if len(sets) == 1:
+        return [f"       only if {requirement['text']}" for requirement in sets[0]]
+    lines = ["       only if one of:"]
+    for number, requirements in enumerate(sets, 1):
+        lines.append(f"         ({number}) " + " and ".join(r["text"] for r in requirements))
+    return lines
+
+
+def _assumed_text(assumed: Mapping) -> str:
+    values = ", ".join(assumed["values"])
+    return f"{assumed['key']} {assumed['operator']} {values}: {'holds' if assumed['held'] else 'does not hold'}"
 
 
 def rows_text(rows: list[ReachRow], heading: str, facts: Iterable[Mapping] = ()) -> str:
@@ -82,7 +106,8 @@ def rows_text(rows: list[ReachRow], heading: str, facts: Iterable[Mapping] = ())
         lines.append("  (none)")
     else:
         width = max(len(r.arn) for r in rows)
-        lines.append(f"  {'hops':>4}  {'action':<15} {'arn':<{width}}  notes")
+        acts = max(15, *(len(r.action) for r in rows))
+        lines.append(f"  {'hops':>4}  {'action':<{acts}} {'arn':<{width}}  notes")
     for row in rows:
         notes = []
         if row.service:
@@ -91,10 +116,12 @@ def rows_text(rows: list[ReachRow], heading: str, facts: Iterable[Mapping] = ())
             notes.append("conditional")
         if row.kind not in ("user", "role"):
             notes.append(row.kind)
-        lines.append(f"  {row.hops:>4}  {row.action:<15} {row.arn:<{width}}  {', '.join(notes)}")
+        lines.append(f"  {row.hops:>4}  {row.action:<{acts}} {row.arn:<{width}}  {', '.join(notes)}")
     for fact in facts:
         what = _FACT_MEANINGS.get(fact["kind"], fact["kind"])
-        lines.append(f"  note: its trust policy names {fact['principal']}: {what}")
+        only_if = fact.get("conditions") or ()
+        lines.append(f"  note: its trust policy names {fact['principal']}: {what}"
+                     + (f", only if {' and '.join(only_if)}" if only_if else ""))
     return "\n".join(lines)
 
 

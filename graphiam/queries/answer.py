@@ -8,18 +8,27 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
+from typing import Mapping, Sequence
 
 import networkx as nx
 
-from ..graph.schema import CAN_ASSUME
-from ..policy import ASSUME_ROLE, PASS_ROLE, Blocker, Decision, PolicyEngine
+from ..graph.schema import ANY_PRINCIPAL, CAN_ASSUME, edge_attributes
+from ..policy import ASSUME_ROLE, PASS_ROLE, Blocker, Decision, Outcome, PolicyEngine
+from ..policy.request import StatedOutcome, apply_stated, stated_context
 from ..snapshot.model import Role, Snapshot
+from ..snapshot.names import account_of, account_root, parse_session_arn
 from .denied import DeniedMessage, parse_denied_message
 from .errors import QueryError
 from .explain import decide_direct, smallest_fix
-from .paths import Hop, find_path
-from .resolve import resolve
+from .paths import Hop, OutsideCaller, RequestView, find_path
+from .resolve import UnknownPrincipalError, resolve
+
+# a principal ARN of any account: what an outside SOURCE may be
+_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:(?:iam::\d{12}:(?:root|user/.+|role/.+)|sts::\d{12}:assumed-role/.+/.+)")
+
+Context = Mapping[str, Sequence[str] | str]
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,9 @@ class PathAnswer:
     warnings: tuple[str, ...] = ()
     direct: Decision | None = field(default=None, compare=False, repr=False)
     reported: DeniedMessage | None = None  # set by ``why``: what the AccessDenied text claimed
+    session: str | None = None  # the calling session's name, when SOURCE was a role's session ARN
+    context: tuple[tuple[str, tuple[str, ...]], ...] = ()  # the stated request (``--context``), key by key
+    stated: StatedOutcome | None = field(default=None, compare=False, repr=False)  # the direct request under it
 
     def to_dict(self) -> dict:
         out = {
@@ -52,6 +64,11 @@ class PathAnswer:
             "fix": [dict(f) for f in self.fix],
             "warnings": list(self.warnings),
         }
+        if self.session is not None:
+            out["session"] = self.session
+        if self.context:
+            out["context"] = {key: list(values) for key, values in self.context}
+            out["assumed"] = [a.to_dict() for a in self.stated.assumed] if self.stated else []
         if self.reported is not None:
             out["reported"] = {
                 "caller": self.reported.caller,
@@ -65,21 +82,43 @@ class PathAnswer:
 
 
 def answer_path(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, source: str, target: str,
-                action: str = ASSUME_ROLE, service: str | None = None) -> PathAnswer:
-    """Can ``source`` reach ``target`` (assume it, or with ``action=iam:PassRole`` pass it to ``service``)?"""
+                action: str = ASSUME_ROLE, service: str | None = None, context: Context | None = None) -> PathAnswer:
+    """Can ``source`` reach ``target`` (assume it, or with ``action=iam:PassRole`` pass it to ``service``)?
+
+    ``context`` states what the request carries (``{"aws:MultiFactorAuthPresent": "true"}``): conditions on
+    those keys are decided, on every hop and on the direct request. A SOURCE that is a role's session ARN
+    names the calling session, so a trust that names a session of that role is decided for it.
+    """
     if action not in (ASSUME_ROLE, PASS_ROLE):
         raise QueryError(f"action {action}: graphiam answers sts:AssumeRole and iam:PassRole")
     if action == PASS_ROLE and not service:
         raise QueryError("iam:PassRole needs --service, the service principal that receives the role (e.g. ec2.amazonaws.com)")
     if action == ASSUME_ROLE and service:
         raise QueryError("--service goes with --action iam:PassRole")
-    source_arn, target_arn = resolve(graph, source), resolve(graph, target)
+    target_arn = resolve(graph, target)
     role = snapshot.role(target_arn)
     if role is None:
         raise QueryError(f"{target_arn}: the target must be a role in the snapshot")
-    hops = find_path(graph, source_arn, target_arn, service)
-    decision = _direct(snapshot, graph, engine, source_arn, role, service)
+    try:
+        source_arn = resolve(graph, source)
+    except UnknownPrincipalError:
+        outside = _outside_caller(snapshot, graph, engine, source.strip())
+        if outside is None:
+            raise
+        return _answer_outside(snapshot, graph, engine, outside, role, action, service, context)
     principal = snapshot.principal(source_arn)
+    parsed = parse_session_arn(source.strip())
+    session = parsed.session_name if parsed is not None and isinstance(principal, Role) else None
+    stated = stated_context(context) if context else None
+    first = None
+    if session is not None:  # the calling session's aws:userid is known for its own first hop
+        values = {**(context or {}), "aws:userid": f"{principal.role_id}:{session}"}  # type: ignore[union-attr]
+        first = (source_arn, stated_context(values))
+    hops = find_path(graph, source_arn, target_arn, service, RequestView(graph, stated, first))
+    decision = _direct(snapshot, graph, engine, source_arn, role, service, session)
+    on_stated = None
+    if stated is not None and decision.outcome is Outcome.CONDITIONAL:
+        on_stated = apply_stated([[r.to_dict() for r in s] for s in decision.requirement_sets], stated)
     reachable = hops is not None
     fix: list[dict] = []
     if not reachable and principal is not None:
@@ -88,7 +127,7 @@ def answer_path(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine
     for hop in hops or ():
         warnings.extend(hop.depends_on)
     warnings = [_depends_sentence(w) for w in dict.fromkeys(warnings)]
-    warnings.extend(w for w in snapshot.warnings if w.startswith("no organization file"))
+    warnings.extend(w for w in snapshot.warnings if w not in warnings)  # every warning reaches the answer
     return PathAnswer(
         source=source_arn,
         target=target_arn,
@@ -99,33 +138,36 @@ def answer_path(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine
         path=tuple(hops or ()),
         blockers=decision.blockers,
         fix=tuple(fix),
-        warnings=tuple(warnings),
+        warnings=tuple(dict.fromkeys(warnings)),
         direct=decision,
+        session=session,
+        context=tuple((key, (value,) if isinstance(value, str) else tuple(value)) for key, value in (context or {}).items()),
+        stated=on_stated,
     )
 
 
 def answer_why(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, message: str,
-               service: str | None = None) -> PathAnswer:
+               service: str | None = None, context: Context | None = None) -> PathAnswer:
     """Explain a pasted AccessDenied text for sts:AssumeRole or iam:PassRole."""
     parsed = parse_denied_message(message)
     action = parsed.action
     if action.lower() == ASSUME_ROLE.lower():
-        result = answer_path(snapshot, graph, engine, parsed.caller, parsed.resource)
+        result = answer_path(snapshot, graph, engine, parsed.caller, parsed.resource, context=context)
     elif action.lower() == PASS_ROLE.lower():
         role_arn = resolve(graph, parsed.resource)
         service = service or _only_service(graph, role_arn)
-        result = answer_path(snapshot, graph, engine, parsed.caller, parsed.resource, PASS_ROLE, service)
+        result = answer_path(snapshot, graph, engine, parsed.caller, parsed.resource, PASS_ROLE, service, context)
     else:
         raise QueryError(f"the message is about {action}; graphiam explains sts:AssumeRole and iam:PassRole")
     return replace(result, reported=parsed)
 
 
 def _direct(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, source_arn: str, role: Role,
-            service: str | None) -> Decision:
+            service: str | None, session: str | None = None) -> Decision:
     """The engine's decision on the direct request: ``source_arn`` itself calling the action on ``role``."""
     principal = snapshot.principal(source_arn)
     if principal is not None:
-        return decide_direct(engine, principal, role, service)
+        return decide_direct(engine, principal, role, service, session)
     kind = graph.nodes[source_arn].get("kind")
     if service is not None:
         raise QueryError(f"{source_arn}: only an IAM user or role can pass a role")
@@ -136,6 +178,49 @@ def _direct(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, so
     if kind in ("account", "external_principal"):
         return engine.decide_external(source_arn, role)
     raise QueryError(f"{source_arn}: a {kind} cannot assume a role; give a user, role or provider")
+
+
+def _outside_caller(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, text: str) -> OutsideCaller | None:
+    """A well-formed principal ARN of an account outside the snapshot, with the roles it may assume.
+
+    Its candidates are the roles that trust any AWS principal, its account, or
+    it by name; each is decided by the engine for this caller (its own
+    identity policies are unknown, so every edge is conditional on them).
+    """
+    account = account_of(text)
+    if not _PRINCIPAL_ARN.fullmatch(text) or account is None or account in snapshot.accounts:
+        return None
+    edges = {}
+    for name in (ANY_PRINCIPAL, account_root(account), text):
+        if name not in graph:
+            continue
+        for _, role_arn, key in graph.out_edges(name, keys=True):
+            role = snapshot.role(role_arn)
+            if key != CAN_ASSUME or role is None or role_arn in edges:
+                continue
+            decision = engine.decide_external(text, role)
+            if decision.allowed:
+                edges[role_arn] = edge_attributes(CAN_ASSUME, ASSUME_ROLE, decision)
+    return OutsideCaller(text, edges)
+
+
+def _answer_outside(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, outside: OutsideCaller,
+                    role: Role, action: str, service: str | None, context: Context | None) -> PathAnswer:
+    """The answer for a SOURCE outside the snapshot: decided as an external caller (rule 9, reading 6)."""
+    if service is not None:
+        raise QueryError(f"{outside.arn}: only an IAM user or role of the snapshot can pass a role")
+    stated = stated_context(context) if context else None
+    hops = find_path(graph, outside.arn, role.arn, None, RequestView(graph, stated), outside)
+    decision = engine.decide_external(outside.arn, role)
+    warnings = [_depends_sentence(w) for w in dict.fromkeys([*decision.depends_on,
+                                                              *(w for hop in hops or () for w in hop.depends_on)])]
+    warnings.extend(w for w in snapshot.warnings if w not in warnings)
+    return PathAnswer(
+        source=outside.arn, target=role.arn, action=action, service=None, reachable=hops is not None,
+        conditional=True if hops else False, path=tuple(hops or ()), blockers=decision.blockers, fix=(),
+        warnings=tuple(warnings), direct=decision,
+        context=tuple((key, (value,) if isinstance(value, str) else tuple(value)) for key, value in (context or {}).items()),
+    )
 
 
 def _only_service(graph: nx.MultiDiGraph, role_arn: str) -> str:

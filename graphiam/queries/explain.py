@@ -22,10 +22,11 @@ from ..snapshot.read import DocumentParser
 FIX_POLICY_NAME = "graphiam-fix"
 
 
-def decide_direct(engine: PolicyEngine, source: Principal, role: Role, service: str | None) -> Decision:
-    """What AWS evaluates when ``source`` itself calls the action on ``role``."""
+def decide_direct(engine: PolicyEngine, source: Principal, role: Role, service: str | None,
+                  session: str | None = None) -> Decision:
+    """What AWS evaluates when ``source`` itself (as its session ``session``, when named) calls the action on ``role``."""
     if service is None:
-        return engine.decide_assume(source, role)
+        return engine.decide_assume(source, role, session=session)
     return engine.decide_pass(source, role, service)
 
 

@@ -1,14 +1,23 @@
-"""Paths, reach and who-can over the access graph (no AWS semantics here: edges are decisions)."""
+"""Paths, reach and who-can over the access graph (no AWS semantics here: edges are decisions).
+
+Every walk can look at the edges under a stated request (:class:`RequestView`):
+the conditions on stated keys are decided by the engine
+(:func:`graphiam.policy.request.apply_stated`), so a conditional edge becomes
+allowed, denied, or stays conditional on what was not stated.
+"""
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 import networkx as nx
 
 from ..graph.schema import CAN_ASSUME, pass_key
+from ..policy import Outcome
+from ..policy.conditions import RequestContext
+from ..policy.request import apply_stated
 
 EdgeFilter = Callable[[dict], bool]
 
@@ -22,31 +31,97 @@ class Hop:
     granted_by: tuple[dict, ...]
     conditions: tuple[dict, ...]
     depends_on: tuple[str, ...] = ()
-
-    @property
-    def conditional(self) -> bool:
-        return bool(self.conditions)
+    alternatives: tuple[tuple[dict, ...], ...] = ()  # other sets of conditions, each enough instead
+    conditional: bool = False  # the hop holds only if the request (or an outside account) allows it
+    assumed: tuple[dict, ...] = ()  # conditions the stated request decided (``--context``)
 
     def to_dict(self) -> dict:
         out = {"from": self.source, "to": self.target, "action": self.action, "granted_by": list(self.granted_by),
-               "conditions": list(self.conditions)}
+               "conditions": list(self.conditions), "alternatives": [list(a) for a in self.alternatives]}
         if self.service:
             out["service"] = self.service
+        if self.assumed:
+            out["assumed"] = list(self.assumed)
         return out
 
 
-def _hop(graph: nx.MultiDiGraph, source: str, target: str, key: str) -> Hop:
-    data = graph.edges[source, target, key]
+class RequestView:
+    """The edges as a stated request sees them.
+
+    ``context`` holds the values a person states (``--context``) for every hop;
+    ``first`` is the source's own extra values for its first hop (the calling
+    session's ``aws:userid`` when SOURCE is a session ARN). Without either,
+    edges are seen as built.
+    """
+
+    def __init__(self, graph: nx.MultiDiGraph, context: RequestContext | None = None,
+                 first: tuple[str, RequestContext] | None = None) -> None:
+        self.graph = graph
+        self.context = context
+        self.first = first
+        self._seen: dict[tuple[int, bool], dict | None] = {}
+
+    @property
+    def stated(self) -> bool:
+        return self.context is not None or self.first is not None
+
+    def edge(self, source: str, data: dict) -> dict | None:
+        """The edge's data under the request, or ``None`` when the request is denied."""
+        first = self.first is not None and source == self.first[0]
+        context = self.first[1] if first else self.context  # type: ignore[index]
+        if context is None or not data.get("conditions"):
+            return data
+        key = (id(data), first)
+        if key in self._seen:
+            return self._seen[key]
+        sets = [data["conditions"], *data.get("alternatives", ())]
+        stated = apply_stated(sets, context)
+        if stated.outcome is Outcome.DENIED:
+            seen = None
+        else:
+            outside = source not in self.graph or bool(self.graph.nodes[source].get("external"))
+            left = stated.sets
+            seen = {**data, "conditional": bool(left) or outside, "conditions": list(left[0]) if left else [],
+                    "alternatives": [list(more) for more in left[1:]], "assumed": [a.to_dict() for a in stated.assumed]}
+        self._seen[key] = seen
+        return seen
+
+
+
+def _view(graph: nx.MultiDiGraph, view: RequestView | None) -> RequestView:
+    return view if view is not None else RequestView(graph)
+
+
+@dataclass(frozen=True)
+class OutsideCaller:
+    """A principal of an account outside the snapshot, and the roles it may assume (decided by the engine)."""
+
+    arn: str
+    edges: dict[str, dict]  # role ARN -> the edge's attributes (graphiam.graph.schema.edge_attributes)
+
+
+def _hop(graph: nx.MultiDiGraph, source: str, target: str, key: str, view: RequestView | None = None,
+         outside: OutsideCaller | None = None) -> Hop:
+    raw = outside.edges[target] if outside is not None and source == outside.arn else graph.edges[source, target, key]
+    data = _view(graph, view).edge(source, raw) if source in graph else raw
+    assert data is not None  # the walk kept only edges the request allows
     return Hop(source, target, data["action"], data.get("service"), tuple(data["granted_by"]),
-               tuple(data["conditions"]), tuple(data.get("depends_on", ())))
+               tuple(data["conditions"]), tuple(data.get("depends_on", ())),
+               tuple(tuple(more) for more in data.get("alternatives", ())), bool(data.get("conditional")),
+               tuple(data.get("assumed", ())))
 
 
 def _unconditional(data: dict) -> bool:
     return not data.get("conditional")
 
 
-def _bfs(graph: nx.MultiDiGraph, sources: Iterable[str], keep: EdgeFilter, reverse: bool = False) -> dict[str, tuple[str | None, int]]:
-    """Breadth-first over can_assume edges: node -> (previous node, hops). Self-loops are skipped."""
+def _bfs(graph: nx.MultiDiGraph, sources: Iterable[str], keep: EdgeFilter, reverse: bool = False,
+         view: RequestView | None = None, outside: "OutsideCaller | None" = None) -> dict[str, tuple[str | None, int]]:
+    """Breadth-first over can_assume edges: node -> (previous node, hops). Self-loops are skipped.
+
+    ``outside`` is a caller that is not a node of the graph, with its own first edges.
+    """
+    view = _view(graph, view)
     seen: dict[str, tuple[str | None, int]] = {}
     queue: deque[str] = deque()
     for source in sources:
@@ -55,10 +130,16 @@ def _bfs(graph: nx.MultiDiGraph, sources: Iterable[str], keep: EdgeFilter, rever
     while queue:
         node = queue.popleft()
         hops = seen[node][1]
-        edges = graph.in_edges(node, keys=True, data=True) if reverse else graph.out_edges(node, keys=True, data=True)
+        if outside is not None and node == outside.arn:
+            edges = [(node, role, CAN_ASSUME, data) for role, data in outside.edges.items()]
+        else:
+            edges = graph.in_edges(node, keys=True, data=True) if reverse else graph.out_edges(node, keys=True, data=True)
         for u, v, key, data in edges:
             nxt = u if reverse else v
-            if key != CAN_ASSUME or nxt == node or nxt in seen or not keep(data):
+            if key != CAN_ASSUME or nxt == node or nxt in seen:
+                continue
+            data = view.edge(u, data)
+            if data is None or not keep(data):
                 continue
             seen[nxt] = (node, hops + 1)
             queue.append(nxt)
@@ -72,45 +153,55 @@ def _walk_back(seen: dict[str, tuple[str | None, int]], end: str) -> list[str]:
     return list(reversed(nodes))
 
 
-def _assume_hops(graph: nx.MultiDiGraph, nodes: list[str]) -> list[Hop]:
-    return [_hop(graph, a, b, CAN_ASSUME) for a, b in zip(nodes, nodes[1:])]
+def _assume_hops(graph: nx.MultiDiGraph, nodes: list[str], view: RequestView | None,
+                 outside: OutsideCaller | None = None) -> list[Hop]:
+    return [_hop(graph, a, b, CAN_ASSUME, view, outside) for a, b in zip(nodes, nodes[1:])]
 
 
-def find_path(graph: nx.MultiDiGraph, source: str, target: str, service: str | None = None) -> list[Hop] | None:
+def find_path(graph: nx.MultiDiGraph, source: str, target: str, service: str | None = None,
+              view: RequestView | None = None, outside: OutsideCaller | None = None) -> list[Hop] | None:
     """The shortest chain from ``source`` to ``target``, or ``None``.
 
     Without ``service`` the chain is role assumptions ending in ``target``;
     with ``service`` it is role assumptions to some principal that can pass
     ``target`` to that service, plus that pass. A chain needing nothing from
-    the request is preferred over a shorter conditional one.
+    the request is preferred over a shorter conditional one. ``view`` sees the
+    edges under a stated request; ``outside`` is a SOURCE from outside the snapshot.
     """
+    view = _view(graph, view)
     for keep in (_unconditional, lambda data: True):
-        hops = _path_with(graph, source, target, service, keep)
+        hops = _path_with(graph, source, target, service, keep, view, outside)
         if hops is not None:
             return hops
     return None
 
 
-def _path_with(graph, source, target, service, keep: EdgeFilter) -> list[Hop] | None:
-    if source not in graph or target not in graph:
+def _path_with(graph, source, target, service, keep: EdgeFilter, view: RequestView,
+               outside: OutsideCaller | None = None) -> list[Hop] | None:
+    if (source not in graph and (outside is None or outside.arn != source)) or target not in graph:
         return None
+
+    def kept(u: str, data: dict) -> bool:
+        seen_data = view.edge(u, data)
+        return seen_data is not None and keep(seen_data)
+
     if service is None:
         if source == target:  # rule 14: only an explicit self-trust makes a role reach itself
-            if graph.has_edge(source, target, CAN_ASSUME) and keep(graph.edges[source, target, CAN_ASSUME]):
-                return [_hop(graph, source, target, CAN_ASSUME)]
+            if graph.has_edge(source, target, CAN_ASSUME) and kept(source, graph.edges[source, target, CAN_ASSUME]):
+                return [_hop(graph, source, target, CAN_ASSUME, view)]
             return None
-        seen = _bfs(graph, [source], keep)
-        return _assume_hops(graph, _walk_back(seen, target)) if target in seen else None
+        seen = _bfs(graph, [source], keep, view=view, outside=outside)
+        return _assume_hops(graph, _walk_back(seen, target), view, outside) if target in seen else None
     key = pass_key(service)
-    passers = {u for u, _, k, data in graph.in_edges(target, keys=True, data=True) if k == key and keep(data)}
+    passers = {u for u, _, k, data in graph.in_edges(target, keys=True, data=True) if k == key and kept(u, data)}
     if not passers:
         return None
-    seen = _bfs(graph, [source], keep)
+    seen = _bfs(graph, [source], keep, view=view, outside=outside)
     reached = [p for p in passers if p in seen]
     if not reached:
         return None
     best = min(reached, key=lambda p: (seen[p][1], p))
-    return _assume_hops(graph, _walk_back(seen, best)) + [_hop(graph, best, target, key)]
+    return _assume_hops(graph, _walk_back(seen, best), view, outside) + [_hop(graph, best, target, key, view)]
 
 
 @dataclass(frozen=True)
@@ -140,15 +231,19 @@ def _rows(graph, seen_all, seen_firm, skip: str, action: str) -> list[ReachRow]:
     return rows
 
 
-def reach(graph: nx.MultiDiGraph, source: str) -> list[ReachRow]:
+def reach(graph: nx.MultiDiGraph, source: str, view: RequestView | None = None) -> list[ReachRow]:
     """Roles ``source`` can reach by role assumption, and roles it (or a role it reaches) can pass."""
-    seen_all = _bfs(graph, [source], lambda d: True)
-    seen_firm = _bfs(graph, [source], _unconditional)
+    view = _view(graph, view)
+    seen_all = _bfs(graph, [source], lambda d: True, view=view)
+    seen_firm = _bfs(graph, [source], _unconditional, view=view)
     rows = _rows(graph, seen_all, seen_firm, source, "sts:AssumeRole")
     passes: dict[tuple[str, str], ReachRow] = {}
     for node, (_, hops) in seen_all.items():
         for _, role, key, data in graph.out_edges(node, keys=True, data=True):
             if data.get("edge_type") != "can_pass":
+                continue
+            data = view.edge(node, data)
+            if data is None:
                 continue
             conditional = node not in seen_firm or bool(data.get("conditional"))
             row = ReachRow(role, "role", graph.nodes[role].get("account"), hops + 1, "iam:PassRole",
@@ -160,13 +255,17 @@ def reach(graph: nx.MultiDiGraph, source: str) -> list[ReachRow]:
     return sorted(rows, key=lambda r: (r.hops, r.action, r.arn, r.service or ""))
 
 
-def who_can(graph: nx.MultiDiGraph, target: str) -> list[ReachRow]:
+def who_can(graph: nx.MultiDiGraph, target: str, view: RequestView | None = None) -> list[ReachRow]:
     """Everything that reaches ``target`` by role assumption, and who can pass it to a service."""
-    seen_all = _bfs(graph, [target], lambda d: True, reverse=True)
-    seen_firm = _bfs(graph, [target], _unconditional, reverse=True)
-    rows = _rows(graph, seen_all, seen_firm, target, "sts:AssumeRole")
+    view = _view(graph, view)
+    seen_all = _bfs(graph, [target], lambda d: True, reverse=True, view=view)
+    seen_firm = _bfs(graph, [target], _unconditional, reverse=True, view=view)
+    rows = [row if row.kind != "federated" else replace(  # a provider's users call AssumeRoleWithSAML/WebIdentity
+        row, action=graph.edges[row.arn, seen_all[row.arn][0], CAN_ASSUME]["action"])
+        for row in _rows(graph, seen_all, seen_firm, target, "sts:AssumeRole")]
     for source, _, key, data in graph.in_edges(target, keys=True, data=True):
-        if data.get("edge_type") == "can_pass":
+        data = view.edge(source, data)
+        if data is not None and data.get("edge_type") == "can_pass":
             node = graph.nodes[source]
             rows.append(ReachRow(source, node.get("kind", ""), node.get("account"), 1, "iam:PassRole",
                                  data.get("service"), bool(data.get("conditional"))))

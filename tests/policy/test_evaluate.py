@@ -460,7 +460,7 @@ def test_rule12_rcp_deny_gates_every_caller_even_when_scps_allow():
     assert layers(decide(org, user_arn(MGMT, "admin"), DEPLOY)) == {("rcp", "explicit_deny")}
 
 
-def test_rule12_rcp_without_allow_at_a_level_denies():
+def test_rule12_a_level_without_an_allowing_rcp_is_taken_as_rcpfullawsaccess_and_said():
     org = rcp_org()
     org.full_access_everywhere(scp=True, rcp=True, skip=())
     org.rcp_policies_only_at = None
@@ -469,7 +469,13 @@ def test_rule12_rcp_without_allow_at_a_level_denies():
         if p["PolicySummary"]["Name"] == "RCPFullAWSAccess":
             p["Targets"] = [t for t in p["Targets"] if t["TargetId"] != "ou-test-prod"]
     decision = decide(org, user_arn(DEV, "alice"), DEPLOY)
-    assert [(b.layer, b.effect, b.attached_to) for b in decision.blockers] == [("rcp", "implicit_deny", "ou-test-prod")]
+    # AWS attaches RCPFullAWSAccess everywhere and it cannot be detached: RCPs only deny (reading 5)
+    assert decision.outcome is Outcome.ALLOWED and decision.blockers == ()
+    (gap,) = decision.depends_on
+    assert "RCPFullAWSAccess" in gap and "ou-test-prod" in gap
+    # an RCP deny at that level still wins
+    org.rcp("NoAssume", statement("Deny", "sts:AssumeRole", "*", principal="*"), targets=("ou-test-prod",))
+    assert layers(decide(org, user_arn(DEV, "alice"), DEPLOY)) == {("rcp", "explicit_deny")}
 
 
 def test_rule12_rcps_do_not_apply_to_the_management_accounts_roles():
@@ -764,3 +770,27 @@ def test_rule4_arn_like_needs_every_arn_field():
     from graphiam.policy.matching import arn_matches
     assert arn_matches("arn:aws:iam::*:role/*", DEPLOY)
     assert not arn_matches("arn:aws:iam::*", DEPLOY)  # a pattern with fields missing is no wildcard for them
+
+
+# -- rules 11, 12 on an incomplete organization file: unknown, never "none" ---------------------------------
+
+def _with_organization_file(org: Org, keep: tuple[str, ...]):
+    from graphiam.snapshot.read import snapshot_from_data
+    files = [(name, data) for name, data in org.files() if name != "organization.json"]
+    whole = org.organization_json()
+    return snapshot_from_data(files + [("organization.json", {k: v for k, v in whole.items() if k in keep})])
+
+
+def test_an_organization_file_without_policies_leaves_scps_unknown_and_says_so():
+    org = scp_org()
+    org.full_access_everywhere()
+    org.scp("NoAssume", deny("sts:AssumeRole", "*"), targets=("r-test",))
+    whole = PolicyEngine(org.snapshot())
+    alice, deploy = org.snapshot().principal(user_arn(DEV, "alice")), org.snapshot().role(DEPLOY)
+    assert whole.decide_assume(alice, deploy).outcome is Outcome.DENIED  # the complete file: the SCP denies
+    for keep in (("Organization",), ("Organization", "Roots", "OrganizationalUnits", "Accounts")):
+        snapshot = _with_organization_file(org, keep)
+        assert snapshot.warnings, keep
+        decision = PolicyEngine(snapshot).decide_assume(snapshot.principal(alice.arn), snapshot.role(DEPLOY))
+        assert decision.outcome is Outcome.ALLOWED, keep  # the trust and identity allow; the SCPs are unknown
+        assert any(d.startswith(f"the SCPs that apply to account {DEV}") for d in decision.depends_on), decision.depends_on
