@@ -22,7 +22,7 @@ from ..policy.conditions import describe_condition
 from ..policy.exposure import open_to_any_principal, open_to_any_token
 from ..policy.matching import account_principal, is_unique_id
 from ..snapshot.model import Principal, Role, Snapshot
-from ..snapshot.names import account_of
+from ..snapshot.names import account_of, partition_of
 from .candidates import AllowIndex, ArnPatternIndex, narrowed_by_conditions
 from .schema import (ANY_PRINCIPAL, CAN_ASSUME, CAN_PASS, MEMBER_OF, SharedDicts, TrustFact, account_node,
                      edge_attributes, pass_key)
@@ -90,7 +90,7 @@ class GraphBuilder:
         org = self.snapshot.organization
         for account_id, account in sorted(self.snapshot.accounts.items()):
             name = org.names.get(account_id, account_id) if org else account_id
-            self.graph.add_node(account_node(account_id), kind="account", account=account_id, name=name,
+            self.graph.add_node(account_node(account_id, account.partition), kind="account", account=account_id, name=name,
                                 external=False, tags={})
             for group in account.groups.values():
                 self.graph.add_node(group.arn, kind="group", account=account_id, name=group.name, tags={})
@@ -156,7 +156,8 @@ class GraphBuilder:
                     if account in self.snapshot.accounts:
                         add_account(account, same_account_free=False)
                     else:
-                        external.add(account_node(account))
+                        partition = partition_of(value) or self.snapshot.accounts[role.account_id].partition
+                        external.add(account_node(account, partition))
                         self.facts.append(TrustFact(role.arn, value, "external_account", statement.sid,
                                                     statement.index + 1))
                 else:

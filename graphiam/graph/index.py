@@ -24,7 +24,7 @@ from typing import Iterable, Iterator
 import networkx as nx
 
 from ..snapshot.model import ManagedPolicy, Snapshot
-from ..snapshot.names import account_of
+from ..snapshot.names import account_of, is_aws_managed_policy
 from .schema import CAN_ASSUME
 
 # Edges name their ends by node number (an ARN is stored once, in nodes). An assume or pass edge keeps
@@ -69,7 +69,7 @@ def write_index(path: Path, snapshot: Snapshot, graph: nx.MultiDiGraph) -> None:
             db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
             aws_managed: dict[str, ManagedPolicy] = dict(snapshot.aws_managed_policies)
             for account in snapshot.accounts.values():
-                aws_managed.update({a: p for a, p in account.policies.items() if a.startswith("arn:aws:iam::aws:")})
+                aws_managed.update({a: p for a, p in account.policies.items() if is_aws_managed_policy(a)})
             meta = {"organization": snapshot.organization, "warnings": snapshot.warnings, "aws_managed": aws_managed,
                     "graph": dict(graph.graph)}
             db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, _blob(v)) for k, v in meta.items()])

@@ -35,9 +35,9 @@ MEMBER_OF = "member_of"
 ANY_PRINCIPAL = "*"
 
 
-def account_node(account_id: str) -> str:
-    """The node of a whole account."""
-    return account_root(account_id)
+def account_node(account_id: str, partition: str = "aws") -> str:
+    """The node of a whole account (``arn:PARTITION:iam::ACCOUNT:root``)."""
+    return account_root(account_id, partition)
 
 
 def pass_key(service: str) -> str:

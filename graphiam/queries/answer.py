@@ -18,7 +18,7 @@ from ..graph.schema import ANY_PRINCIPAL, CAN_ASSUME, edge_attributes
 from ..policy import ASSUME_ROLE, PASS_ROLE, Blocker, Decision, Outcome, PolicyEngine
 from ..policy.request import StatedOutcome, apply_stated, stated_context
 from ..snapshot.model import Role, Snapshot
-from ..snapshot.names import account_of, account_root, parse_session_arn
+from ..snapshot.names import account_of, account_root, parse_session_arn, partition_of
 from .denied import DeniedMessage, parse_denied_message
 from .errors import QueryError
 from .explain import decide_direct, smallest_fix
@@ -191,7 +191,7 @@ def _outside_caller(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEn
     if not _PRINCIPAL_ARN.fullmatch(text) or account is None or account in snapshot.accounts:
         return None
     edges = {}
-    for name in (ANY_PRINCIPAL, account_root(account), text):
+    for name in (ANY_PRINCIPAL, account_root(account, partition_of(text) or "aws"), text):
         if name not in graph:
             continue
         for _, role_arn, key in graph.out_edges(name, keys=True):

@@ -43,8 +43,10 @@ def resolve(graph: nx.MultiDiGraph, text: str) -> str:
         if candidate in graph:
             return candidate
         return _by_name(graph, name.rsplit("/", 1)[-1], text, kinds=(kind,), account_id=account_id)
-    if re.fullmatch(r"\d{12}", text) and account_root(text) in graph:
-        return account_root(text)
+    if re.fullmatch(r"\d{12}", text):
+        for partition in ("aws", "aws-us-gov", "aws-cn"):
+            if account_root(text, partition) in graph:
+                return account_root(text, partition)
     if text.startswith("arn:"):
         account_id = account_of(text)
         hint = "" if account_id is None else f" (account {account_id})"
