@@ -353,6 +353,18 @@ STAGING_READ_ONLY = role_arn(STAGING, "StagingReadOnly")
 GITHUB_ACTIONS = role_arn(STAGING, "GitHubActions")
 AUDIT_HUB = role_arn(SECURITY, "AuditHub")
 SANDBOX_ADMIN = role_arn(SANDBOX, "SandboxAdmin")
+# W7/B8: an IAM Identity Center role in the identity account, and a prod role that trusts one person's session of it
+SSO_ADMIN_ROLE = "AWSReservedSSO_AdministratorAccess_4f1c2a9e7b3d5c60"
+SSO_PATH = "/aws-reserved/sso.amazonaws.com/"
+ON_CALL = role_arn(PROD, "OnCallResponder")
+# W8: a partner intake role open to any AWS principal that knows the ExternalId
+PARTNER_INTAKE = role_arn(STAGING, "PartnerIntake")
+PARTNER = "888888888888"     # a partner's account, outside the organization and the snapshot
+
+
+def sso_session(name: str) -> str:
+    """The session ARN IAM Identity Center gives a person who signs in to the AdministratorAccess role."""
+    return f"arn:aws:sts::{IDENTITY}:assumed-role/{SSO_ADMIN_ROLE}/{name}"
 
 ADMIN = aws_policy("AdministratorAccess")
 READ_ONLY = aws_policy("ReadOnlyAccess")
@@ -577,6 +589,14 @@ def build_identity(acct: Account) -> None:
         managed=[READ_ONLY],
         tags=tags(owner="identity"),
     )
+    # W7/B8: what IAM Identity Center creates for its AdministratorAccess permission set
+    acct.role(
+        SSO_ADMIN_ROLE,
+        path=SSO_PATH,
+        trusts=[trust_saml(f"arn:aws:iam::{IDENTITY}:saml-provider/AWSSSO_4f1c2a9e7b3d5c60_DO_NOT_DELETE")],
+        managed=[ADMIN],
+        tags=tags(owner="identity"),
+    )
 
 
 def build_prod(acct: Account) -> None:
@@ -734,6 +754,15 @@ def build_prod(acct: Account) -> None:
                                               "logs:Describe*", "logs:Get*"], "*"))},
         tags=tags(owner="sre"),
     )
+    # W7/B8: only elad's Identity Center session may assume OnCallResponder. The Principal names the
+    # calling session: bob signs in to the same permission set and is still refused by this trust.
+    acct.role(
+        "OnCallResponder",
+        trusts=[trust_arn(sso_session("elad@acme.example.com"), sid="OnlyEladsSession")],
+        managed=[READ_ONLY],
+        inline={"IncidentTriage": policy(allow(["ec2:StopInstances", "ec2:CreateSnapshot"], "*", sid="Contain"))},
+        tags=tags(owner="security"),
+    )
 
 
 def build_staging(acct: Account) -> None:
@@ -807,6 +836,14 @@ def build_staging(acct: Account) -> None:
         tags=tags(owner="unknown"),
     )
     security_audit_role(acct, principal={"AWS": "*"})
+    # W8: world-assumable. "*" with only an ExternalId: any AWS principal of any account that knows it may
+    # assume the role (the ExternalId is a shared secret, not an identity).
+    acct.role(
+        "PartnerIntake",
+        trusts=[trust("*", condition={"StringEquals": {"sts:ExternalId": "acme-partner-7f3k"}}, sid="AnyPartner")],
+        inline={"IntakeBucketWrite": policy(allow("s3:PutObject", "arn:aws:s3:::acme-staging-intake/*"))},
+        tags=tags(owner="partnerships"),
+    )
 
 
 def build_security(acct: Account) -> None:
@@ -940,6 +977,17 @@ def build_checks() -> dict:
             reach("sandbox admin role must never reach prod", SANDBOX_ADMIN, DEPLOY, "unreachable"),
             reach("DataAnalyst's boundary removes its iam:PassRole", DATA_ANALYST, XYZ_WEB, "unreachable",
                   "iam:PassRole", "ec2.amazonaws.com"),
+            reach("W7 elad's Identity Center session can assume OnCallResponder", sso_session("elad@acme.example.com"),
+                  ON_CALL, "reachable"),
+            reach("B8 bob's session of the same permission set cannot (the trust names elad's session)",
+                  sso_session("bob@acme.example.com"), ON_CALL, "unreachable"),
+            reach("W8 any AWS principal that knows the ExternalId can assume PartnerIntake (world-assumable)",
+                  f"arn:aws:iam::{PARTNER}:role/uploader", PARTNER_INTAKE, "reachable"),
+            {
+                "name": "ticket: bob's Identity Center session cannot assume OnCallResponder",
+                "why": denied + f"User: {sso_session('bob@acme.example.com')} is not authorized to perform: "
+                f"sts:AssumeRole on resource: {ON_CALL}",
+            },
             {
                 "name": "ticket: alice cannot deploy",
                 "why": denied + f"User: {alice} is not authorized to perform: sts:AssumeRole on resource: {DEPLOY}",

@@ -32,6 +32,7 @@ from .queries.answer import Context
 from .queries.paths import ReachRow, RequestView, reach, who_can
 from .queries.resolve import UnknownPrincipalError, resolve
 from .snapshot.model import Snapshot
+from .snapshot.names import parse_session_arn
 
 if TYPE_CHECKING:
     from .graph.index import QueryIndex
@@ -213,11 +214,14 @@ def partial_access(index: "QueryIndex", source_text: str, target_text: str) -> t
     """An AccessGraph holding just what a path (or why) question on these two ends needs, and the two ends.
 
     Names are resolved against the whole index (a name unique in the small
-    graph may not be unique in the snapshot); ask the returned graph by ARN.
+    graph may not be unique in the snapshot); ask the returned graph with the
+    returned ends: ARNs, or the session ARN itself when SOURCE names a session
+    (the session's name decides trusts that name sessions).
     """
     nodes = index.nodes()
     source, target = resolve(nodes, source_text), resolve(nodes, target_text)  # type: ignore[arg-type]
-    return AccessGraph(index.snapshot_for(source, target), graph=index.subgraph(source, target)), source, target
+    partial = AccessGraph(index.snapshot_for(source, target), graph=index.subgraph(source, target))
+    return partial, source_text.strip() if parse_session_arn(source_text.strip()) else source, target
 
 
 _PANDAS_MODULES = ("pandas", "numpy")

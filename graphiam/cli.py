@@ -347,6 +347,8 @@ def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph,
         return access, access.why(args.message, args.service, _context(args))
     except sqlite3.Error:
         return None
+    except UnknownPrincipalError:
+        return None  # a caller from outside the snapshot, or no such name: the whole graph answers (or says so)
     finally:
         index.close()
 

@@ -120,6 +120,13 @@ class Caller:
     principal: Principal | None = None
     session: str | None = None  # a role's session name, when the request names it (a session ARN as SOURCE)
 
+    @property
+    def shown(self) -> str:
+        """The caller as messages name it: its session's ARN when the session is known."""
+        if self.session is not None and self.principal is not None:
+            return f"arn:aws:sts::{self.account_id}:assumed-role/{self.principal.name}/{self.session}"
+        return _short(self.arn)
+
 
 def _session_condition(role: Principal, sessions: Sequence[str], operator: str = "StringEquals") -> Condition:
     """The calling session's name as a condition: ``aws:userid`` of a role session is ``ROLE_ID:SESSION_NAME``."""
@@ -619,7 +626,7 @@ class PolicyEngine:
         return Blocker(
             "trust",
             "implicit_deny",
-            f"The trust policy of {role.arn} does not allow {_short(caller.arn)} to call {action}"
+            f"The trust policy of {role.arn} does not allow {caller.shown} to call {action}"
             f"{self._trusted_summary(role, action)}." + trust.near_miss_note(),
             policy=self.trust_policy(role).ref,
             attached_to=role.arn,

@@ -44,6 +44,8 @@ def path_text(result: PathAnswer, brief: bool = False, omit_warnings: Iterable[s
     warnings said elsewhere."""
     what = f"{result.action}" + (f" to {result.service}" if result.service else "")
     lines = []
+    if result.session is not None:
+        what += f", as its session {result.session}"
     if result.reachable:
         state = "REACHABLE" + (" (conditional)" if result.conditional else "")
         lines.append(f"{state}: {result.source} -> {result.target} [{what}] in {len(result.path)} hop(s)")

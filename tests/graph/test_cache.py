@@ -96,7 +96,7 @@ def test_build_command_reports_counts_timings_and_the_cache(cache_dir):
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["cache"] == "miss"
-    assert report["counts"]["accounts"] == 6 and report["counts"]["principals"] == 60
+    assert report["counts"]["accounts"] == 6 and report["counts"]["principals"] == 63
     assert report["counts"]["edges"] == report["counts"]["assume_edges"] + report["counts"]["pass_edges"]
     assert report["counts"]["candidate_pairs_evaluated"] >= report["counts"]["edges"]
     assert {"load", "build_indexes", "build_edges", "total"} <= set(report["timings_seconds"])

@@ -13,6 +13,7 @@ import pytest
 
 from graphiam.graph import cache as graph_cache
 from graphiam.access import load_with_report
+from graphiam import UnknownPrincipalError
 from graphiam.access import partial_access
 from graphiam.graph.index import QueryIndex
 from graphiam.snapshot.read import snapshot_files
@@ -49,6 +50,11 @@ def test_every_sample_check_answers_the_same_from_the_index(cached):
     access, index = cached
     for check in (c for c in CHECKS if "expect" in c):
         args = (check["source"], check["target"], check.get("action") or "sts:AssumeRole", check.get("service"))
+        if access.snapshot.accounts.get(check["source"].split(":")[4]) is None:
+            # a caller from outside the snapshot: the index has no node for it, and the CLI asks the whole graph
+            with pytest.raises(UnknownPrincipalError):
+                answer_from_index(index, *args)
+            continue
         assert answer_from_index(index, *args) == access.path(*args).to_dict(), check["name"]
 
 

@@ -119,9 +119,9 @@ def test_frames_are_deterministic(sample):
 
 def test_principals_frame_has_every_user_and_role_sorted_by_arn(sample):
     frame = sample.principals_frame()
-    assert len(frame) == 60
+    assert len(frame) == 63
     assert frame.arn.tolist() == sorted(frame.arn)
-    assert frame.kind.value_counts().to_dict() == {"role": 35, "user": 25}
+    assert frame.kind.value_counts().to_dict() == {"role": 38, "user": 25}
     assert (frame[frame.kind == "role"].groups == "").all()
 
 
@@ -169,7 +169,7 @@ def test_list_and_tag_columns_are_sorted_and_joined():
 
 def test_roles_frame_rows_of_the_sample(sample):
     frame = sample.roles_frame()
-    assert len(frame) == 35 and frame.arn.tolist() == sorted(frame.arn)
+    assert len(frame) == 38 and frame.arn.tolist() == sorted(frame.arn)
     glass = one(frame, arn=role_arn(PROD, "BreakGlass"))
     assert glass.trusted_accounts == ID and glass.trusted_principals == "" and not glass.service_linked
     assert glass.assumers > 0 and glass.conditional_assumers == glass.assumers  # MFA on every way in
@@ -264,7 +264,8 @@ def test_service_and_outside_account_sources(edges):
     vendor = one(edges, source="arn:aws:iam::999999999999:root", target=role_arn("555555555555", "ExternalAuditor"))
     assert vendor.cross_account and vendor.conditional and "sts:ExternalId" in vendor.condition_keys.split(", ")
     saml = edges[edges.action == "sts:AssumeRoleWithSAML"]
-    assert set(saml.source) == {f"arn:aws:iam::{ID}:saml-provider/Okta"}
+    assert set(saml.source) == {f"arn:aws:iam::{ID}:saml-provider/Okta",
+                                f"arn:aws:iam::{ID}:saml-provider/AWSSSO_4f1c2a9e7b3d5c60_DO_NOT_DELETE"}
 
 
 def test_cross_account_pivot_per_account_pair(edges):
