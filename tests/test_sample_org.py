@@ -50,7 +50,7 @@ def test_b1_alice_is_blocked_by_trust_and_gets_a_verified_trust_fix(sample):
     assert [(b.layer, b.effect) for b in result.blockers] == [("trust", "implicit_deny")]
     (change,) = result.fix
     assert change == {"type": "add_trust_statement", "role": "arn:aws:iam::333333333333:role/Deploy", "statement": {
-        "Sid": "Trustalice", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:user/alice"},
+        "Sid": "TrustAliceFromAcmeIdentity", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:user/alice"},
         "Action": "sts:AssumeRole"}}
 
 

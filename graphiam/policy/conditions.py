@@ -254,12 +254,14 @@ def evaluate_condition(condition: Condition, context: RequestContext) -> bool | 
     op = parse_operator(condition.operator)
     if not context.is_static(condition.key):
         return None
+    unresolved = False
     try:
         policy_values = [substitute_variables(v, context.variable) for v in condition.values]
     except UnresolvedVariable as missing:
         if not context.is_static(missing.key):
             return None
-        policy_values = []  # a static variable with no value: nothing can equal it
+        policy_values = []
+        unresolved = True
     actual = context.get(condition.key)
 
     if op.base == "Null":
@@ -274,6 +276,11 @@ def evaluate_condition(condition: Condition, context: RequestContext) -> bool | 
         if op.qualifier == "ForAnyValue":
             return False
         return op.negated
+    if unresolved:
+        # a static variable with no value (``${aws:username}`` of a role session, a tag the caller lacks): the
+        # comparison cannot hold, negated operators included (IAM User Guide, policy variables: a variable
+        # whose key is not in the request makes the condition false). The key's own absence is decided first.
+        return False
 
     def matches(value: str) -> bool:
         return any(_positive_match(op.base, p, value) for p in policy_values)

@@ -122,7 +122,7 @@ def answer_path(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine
     reachable = hops is not None
     fix: list[dict] = []
     if not reachable and principal is not None:
-        fix = smallest_fix(snapshot, principal, role, service, decision)
+        fix = smallest_fix(snapshot, principal, role, service, decision, session)
     warnings = list(decision.depends_on)
     for hop in hops or ():
         warnings.extend(hop.depends_on)

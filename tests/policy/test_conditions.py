@@ -905,3 +905,20 @@ def test_rule18_every_documented_request_time_key_is_pending(key):
     """The README's list of request-time keys is the engine's behaviour, key by key."""
     context = RequestContext({"aws:PrincipalArn": ["arn:aws:iam::111111111111:user/a"]})
     assert evaluate_condition(Condition("StringEquals", key, ("x",)), context) is None
+
+
+# -- a policy variable with no value makes its condition false, negated operators included -----------------
+
+@pytest.mark.parametrize("operator", ["StringEquals", "StringNotEquals", "StringLike", "StringNotLike",
+                                      "ArnNotLike", "StringNotEqualsIgnoreCase"])
+def test_an_unresolved_static_variable_makes_the_condition_false(operator):
+    context = RequestContext({"aws:PrincipalArn": ["arn:aws:iam::222222222222:role/Hub"]})  # no aws:username
+    condition = Condition(operator, "aws:PrincipalArn", ("arn:aws:iam::222222222222:user/${aws:username}",))
+    assert evaluate_condition(condition, context) is False
+
+
+def test_a_resolved_variable_still_decides_both_ways():
+    context = RequestContext({"aws:PrincipalArn": ["arn:aws:iam::222222222222:user/bob"], "aws:username": ["bob"]})
+    pattern = ("arn:aws:iam::222222222222:user/${aws:username}",)
+    assert evaluate_condition(Condition("StringEquals", "aws:PrincipalArn", pattern), context) is True
+    assert evaluate_condition(Condition("StringNotEquals", "aws:PrincipalArn", pattern), context) is False

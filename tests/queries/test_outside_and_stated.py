@@ -119,3 +119,11 @@ def test_alternatives_reach_the_hop_and_its_json():
     keys = [[c["key"] for r in s for c in r["conditions"]] for s in [hop["conditions"], *hop["alternatives"]]]
     assert sorted(keys) == [["aws:MultiFactorAuthPresent"], ["aws:SourceIp"]]
     assert "only if one of:" in result.to_text()
+
+
+def test_the_fix_for_a_session_trusts_that_session_alone_and_is_verified_for_it():
+    access = AccessGraph(session_org().snapshot())
+    bob = access.path(f"arn:aws:sts::{A}:assumed-role/SSOAdmin/bob@example.com", "Personal")
+    (change,) = bob.fix
+    assert change["statement"]["Principal"] == {"AWS": f"arn:aws:sts::{A}:assumed-role/SSOAdmin/bob@example.com"}
+    assert change["statement"]["Sid"].isalnum()
