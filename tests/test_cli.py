@@ -611,3 +611,9 @@ def test_each_warning_is_said_once_in_human_output_and_listed_in_json(tmp_path):
     assert code == 0 and any(NO_ORG in w for w in data["warnings"]) and any(missing in w for w in data["warnings"])
     code, data = run_json("reach", "alice", "--data", folder)
     assert any(NO_ORG in w for w in data["warnings"])
+
+
+def test_a_bare_service_name_is_bad_input_with_the_likely_principal(sample_dir):
+    line = assert_bad_input(run("path", "Deploy", "EC2-roles-for-XYZ-web", "--action", "iam:PassRole",
+                                "--service", "ec2", "--data", sample_dir, "--no-cache"), "ec2.amazonaws.com")
+    assert "--service" in line

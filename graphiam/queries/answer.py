@@ -17,6 +17,7 @@ import networkx as nx
 from ..graph.schema import ANY_PRINCIPAL, CAN_ASSUME, edge_attributes
 from ..policy import ASSUME_ROLE, PASS_ROLE, Blocker, Decision, Outcome, PolicyEngine
 from ..policy.request import StatedOutcome, apply_stated, stated_context
+from ..policy.services import service_principal_problem
 from ..snapshot.model import Role, Snapshot
 from ..snapshot.names import account_of, account_root, parse_session_arn, partition_of
 from .denied import DeniedMessage, parse_denied_message
@@ -95,6 +96,9 @@ def answer_path(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine
         raise QueryError("iam:PassRole needs --service, the service principal that receives the role (e.g. ec2.amazonaws.com)")
     if action == ASSUME_ROLE and service:
         raise QueryError("--service goes with --action iam:PassRole")
+    problem = service_principal_problem(service) if service else None
+    if problem is not None:
+        raise QueryError(f"--service {problem}")
     target_arn = resolve(graph, target)
     role = snapshot.role(target_arn)
     if role is None:
