@@ -343,6 +343,8 @@ def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph,
         if args.message == "-":
             args.message = sys.stdin.read()
         parsed = parse_denied_message(args.message)
+        if parsed.action.lower() not in (ASSUME_ROLE.lower(), PASS_ROLE.lower()):
+            return None  # the whole graph says which actions graphiam explains
         access, _, _ = partial_access(index, parsed.caller, parsed.resource)
         return access, access.why(args.message, args.service, _context(args))
     except sqlite3.Error:

@@ -617,3 +617,11 @@ def test_a_bare_service_name_is_bad_input_with_the_likely_principal(sample_dir):
     line = assert_bad_input(run("path", "Deploy", "EC2-roles-for-XYZ-web", "--action", "iam:PassRole",
                                 "--service", "ec2", "--data", sample_dir, "--no-cache"), "ec2.amazonaws.com")
     assert "--service" in line
+
+
+def test_why_about_another_action_says_what_graphiam_explains_cold_and_warm(sample_dir):
+    text = ("User: arn:aws:iam::222222222222:user/alice is not authorized to perform: s3:GetObject on resource: "
+            "arn:aws:s3:::bucket/key")
+    for _ in range(2):  # the second run answers from the warm cache's index
+        line = assert_bad_input(run("why", text, "--data", sample_dir))
+        assert "graphiam explains sts:AssumeRole and iam:PassRole" in line

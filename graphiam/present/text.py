@@ -44,6 +44,8 @@ def path_text(result: PathAnswer, brief: bool = False, omit_warnings: Iterable[s
     warnings said elsewhere."""
     what = f"{result.action}" + (f" to {result.service}" if result.service else "")
     lines = []
+    if result.disagreement:  # said first and loudly: the pasted denial and the snapshot disagree
+        lines.append(f"THE SNAPSHOT DISAGREES WITH THE MESSAGE: {result.disagreement}")
     if result.session is not None:
         what += f", as its session {result.session}"
     if result.reachable:
@@ -68,6 +70,9 @@ def path_text(result: PathAnswer, brief: bool = False, omit_warnings: Iterable[s
     if result.reported is not None and result.reported.policy_type:
         lines.append(f"The error text blamed: {result.reported.policy_type} ({result.reported.effect or 'unspecified'}); "
                      "AWS names only one policy type even when several block.")
+        if result.reported.policy_type_modelled is False:
+            lines.append(f"graphiam cannot see a {result.reported.policy_type.replace('_', ' ')}: a snapshot does not "
+                         "hold it, so the fix is to change that policy where the request is made.")
     if result.fix and not brief:
         lines.append("Smallest fix (verified by re-evaluating the request with it):")
         for change in result.fix:

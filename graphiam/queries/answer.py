@@ -51,6 +51,9 @@ class PathAnswer:
     session: str | None = None  # the calling session's name, when SOURCE was a role's session ARN
     context: tuple[tuple[str, tuple[str, ...]], ...] = ()  # the stated request (``--context``), key by key
     stated: StatedOutcome | None = field(default=None, compare=False, repr=False)  # the direct request under it
+    # set by ``why``: whether the snapshot agrees with the pasted denial, and if not, one sentence on why not
+    consistent: bool | None = None
+    disagreement: str | None = None
 
     def to_dict(self) -> dict:
         out = {
@@ -78,6 +81,10 @@ class PathAnswer:
                 "policy_type": self.reported.policy_type,
                 "effect": self.reported.effect,
                 "policy_arn": self.reported.policy_arn,
+                "service": self.reported.service,
+                "operation": self.reported.operation,
+                "consistent": self.consistent,
+                "disagreement": self.disagreement,
             }
         return out
 
@@ -152,18 +159,67 @@ def answer_path(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine
 
 def answer_why(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, message: str,
                service: str | None = None, context: Context | None = None) -> PathAnswer:
-    """Explain a pasted AccessDenied text for sts:AssumeRole or iam:PassRole."""
+    """Explain a pasted AccessDenied text for sts:AssumeRole or iam:PassRole, and check it against the snapshot.
+
+    The message is evidence: the service of a PassRole denial comes from the
+    message (or its wrapper) before the role's trust; a denial the snapshot
+    would allow is said first, with its likely causes; a denying policy the
+    snapshot does not hold, or a policy type graphiam cannot see, is said, and
+    no Allow is offered against an explicit deny.
+    """
     parsed = parse_denied_message(message)
     action = parsed.action
     if action.lower() == ASSUME_ROLE.lower():
         result = answer_path(snapshot, graph, engine, parsed.caller, parsed.resource, context=context)
     elif action.lower() == PASS_ROLE.lower():
         role_arn = resolve(graph, parsed.resource)
-        service = service or _only_service(graph, role_arn)
+        service = service or parsed.service or _only_service(graph, role_arn)
         result = answer_path(snapshot, graph, engine, parsed.caller, parsed.resource, PASS_ROLE, service, context)
     else:
         raise QueryError(f"the message is about {action}; graphiam explains sts:AssumeRole and iam:PassRole")
-    return replace(result, reported=parsed)
+    return _checked(snapshot, replace(result, reported=parsed))
+
+
+def _checked(snapshot: Snapshot, result: PathAnswer) -> PathAnswer:
+    """``result`` with the pasted denial compared to the snapshot's decision of the same request."""
+    reported = result.reported
+    assert reported is not None and result.direct is not None
+    warnings = list(result.warnings)
+    fix = result.fix
+    unseen = reported.policy_type is not None and not reported.policy_type_modelled
+    held = _holds_policy(snapshot, reported.policy_arn) if reported.policy_arn else True
+    if not held:
+        warnings.insert(0, f"the message names the denying policy {reported.policy_arn}, which the snapshot does "
+                           "not hold: the snapshot is older than that policy, so collect it again")
+    if reported.effect == "explicit_deny" and (not held or unseen):
+        fix = ()  # an added Allow can never open an explicit deny, and this one is not in the snapshot
+    blamed = reported.policy_type
+    disagreement = None
+    if result.direct.outcome is Outcome.ALLOWED:
+        if unseen:
+            disagreement = (f"The snapshot allows this request; AWS denied it in a {blamed.replace('_', ' ')}, "
+                            "which graphiam cannot see (it is not part of a snapshot).")
+        else:
+            disagreement = ("The snapshot allows this request, but AWS denied it: the snapshot may be older than the "
+                            "policies, or the denial comes from something a snapshot does not hold (a session "
+                            "policy, a VPC endpoint policy, a resource's own policy).")
+    elif (result.direct.outcome is Outcome.DENIED and blamed and not unseen
+          and blamed not in {b.layer for b in result.blockers}):
+        disagreement = (f"AWS blamed the {blamed.replace('_', ' ')}, but in the snapshot "
+                        f"{', '.join(sorted({b.layer for b in result.blockers}))} blocks the request: the snapshot "
+                        "may be older than the policies.")
+    return replace(result, warnings=tuple(warnings), fix=fix, consistent=disagreement is None,
+                   disagreement=disagreement)
+
+
+def _holds_policy(snapshot: Snapshot, reference: str) -> bool:
+    """Whether the snapshot holds the policy a message names (an IAM policy ARN, an SCP/RCP ARN or ``p-`` id)."""
+    if ":iam::" in reference:
+        return snapshot.managed_policy(reference) is not None
+    org = snapshot.organization
+    if org is None:
+        return False
+    return any(reference in (p.arn, p.policy_id) for p in org.policies)
 
 
 def _direct(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, source_arn: str, role: Role,
