@@ -922,3 +922,12 @@ def test_a_resolved_variable_still_decides_both_ways():
     pattern = ("arn:aws:iam::222222222222:user/${aws:username}",)
     assert evaluate_condition(Condition("StringEquals", "aws:PrincipalArn", pattern), context) is True
     assert evaluate_condition(Condition("StringNotEquals", "aws:PrincipalArn", pattern), context) is False
+
+
+def test_reading_a_single_valued_operator_on_principal_org_paths_matches_any_of_its_paths():
+    # aws:PrincipalOrgPaths is multivalued in the docs but a principal has one path: a plain StringLike holds
+    # when that path matches, as ForAnyValue:StringLike does (README reading 9)
+    context = RequestContext({"aws:PrincipalOrgPaths": ["o-abc/r-1/ou-a/ou-b/"]})
+    for operator in ("StringLike", "ForAnyValue:StringLike"):
+        assert evaluate_condition(Condition(operator, "aws:PrincipalOrgPaths", ("o-abc/r-1/ou-a/*",)), context) is True
+        assert evaluate_condition(Condition(operator, "aws:PrincipalOrgPaths", ("o-abc/r-1/ou-x/*",)), context) is False

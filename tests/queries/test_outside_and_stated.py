@@ -127,3 +127,15 @@ def test_the_fix_for_a_session_trusts_that_session_alone_and_is_verified_for_it(
     (change,) = bob.fix
     assert change["statement"]["Principal"] == {"AWS": f"arn:aws:sts::{A}:assumed-role/SSOAdmin/bob@example.com"}
     assert change["statement"]["Sid"].isalnum()
+
+
+def test_an_oidc_trust_with_no_audience_or_subject_condition_is_public():
+    provider = f"arn:aws:iam::{B}:oidc-provider/token.actions.githubusercontent.com"
+    org = Org()
+    b = org.account(B)
+    b.role("OpenCI", trusts=trust({"Federated": provider}, "sts:AssumeRoleWithWebIdentity"))
+    b.role("PinnedCI", trusts=trust({"Federated": provider}, "sts:AssumeRoleWithWebIdentity", condition={
+        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+        "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:*"}}))
+    facts = AccessGraph(org.snapshot()).trust_facts
+    assert [(f["role"], f["principal"], f["kind"]) for f in facts] == [(role_arn(B, "OpenCI"), provider, "public")]
