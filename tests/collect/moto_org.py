@@ -67,8 +67,9 @@ GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_THUMBPRINT = "6938fd4d98bab03faadb97b34396831e3780aea1"
 
 # No retries: moto answers unimplemented calls with HTTP 500, and botocore's
-# default retry/backoff would only make those failures slow.
-_CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
+# default retry/backoff would only make those failures slow. (botocore's
+# "max_attempts" key counts retries, "total_max_attempts" every attempt.)
+_CLIENT_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 _session_lock = threading.Lock()
 _boto_session: boto3.session.Session | None = None

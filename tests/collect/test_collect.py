@@ -170,7 +170,7 @@ def test_collecting_unchanged_data_twice_gives_identical_files(moto_org: OrgFact
         assert one == two, name
 
     def without_times(record: dict) -> dict:
-        record = {k: v for k, v in record.items() if k not in ("started_at", "finished_at", "options")}
+        record = {k: v for k, v in record.items() if k not in ("started_at", "updated_at", "finished_at", "options")}
         for outcome in record["accounts"].values():
             outcome.pop("seconds")
         return record
@@ -217,6 +217,8 @@ def test_unreachable_endpoint_is_one_line_and_exit_2(aws_env: None, tmp_path: Pa
 
 
 def test_bad_arguments_exit_2(aws_env: None, tmp_path: Path):
-    for args in (["--workers", "0"], ["--role-arn", "not-an-arn", "--endpoint-url", "http://127.0.0.1:1"]):
+    for args, said in ((["--workers", "0"], "--workers must be at least 1"),
+                       (["--role-arn", "not-an-arn", "--endpoint-url", "http://127.0.0.1:1"], "not a role ARN")):
         done = graphiam("collect", "-o", tmp_path / "out", *args)
-        assert done.returncode == 2 and done.stderr.startswith("graphiam: error:")
+        assert done.returncode == 2 and done.stderr.startswith("graphiam: error:"), done.stderr
+        assert said in done.stderr  # found before any call to AWS (the endpoint is never tried)
