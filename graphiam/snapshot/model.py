@@ -242,6 +242,9 @@ class Organization:
         alone, say): then no account has a known place in the tree, so
         ``path_of`` is ``None`` for every account because the file does not
         say, not because the accounts are outside the organization.
+    ``account_ids``
+        The ids of the file's ``Accounts``, in file order (the members the
+        file lists; ``parents`` also holds the OUs). Empty without ``Accounts``.
 
     :meth:`policy_type_status` reads the three together.
     """
@@ -257,6 +260,7 @@ class Organization:
     policy_types_enabled: frozenset[str] | None = None
     policy_types_known: frozenset[str] = frozenset({"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"})
     accounts_listed: bool = True
+    account_ids: tuple[str, ...] = ()
 
     def policy_type_status(self, policy_type: str) -> Literal["off", "listed", "unknown"]:
         """What the file says of ``policy_type`` (``SERVICE_CONTROL_POLICY`` or ``RESOURCE_CONTROL_POLICY``).

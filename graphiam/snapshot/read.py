@@ -16,14 +16,45 @@ zero bytes of the first characters tell them apart).
 An account file may merge several accounts (cloudsplaining and other merged
 exports): it is split by the account id in each entity's ARN, and each
 account is read as if it came in its own file.
+
+Input limits (each a :class:`SnapshotError` naming the file, the same with
+orjson and with the standard parser):
+
+- JSON nested deeper than :data:`MAX_DEPTH` (100) arrays and objects, in a
+  file or in a policy document (one given as JSON text or URL-encoded JSON
+  counts from its own top); IAM data nests about a dozen levels;
+- an integer of more digits than Python converts (``sys.get_int_max_str_digits()``,
+  4,300 by default), in a file or in a policy document;
+- text that is not valid Unicode (a lone surrogate such as ``"\\ud800"``,
+  which JSON escapes allow but UTF-8 cannot hold) in any name, ARN, id,
+  path, tag or policy document: the whole file is rejected, naming the
+  field, rather than failing later in text output, the cache or an export;
+  a snapshot file whose name is not valid UTF-8 is rejected the same way;
+- only regular files are read. A FIFO, device or socket, or a kernel
+  pseudo-file of ``/proc`` or ``/sys``, given by name is an error; one found
+  in a folder is skipped with a warning. Nothing is opened in a way that
+  can block.
+
+Folders are scanned recursively for ``*.json`` files; links to folders are
+not followed. A subfolder that cannot be read, a link to a folder and a
+found file that is not a regular file are warnings on the snapshot, never
+silent skips.
+
+:func:`read_files` reads a snapshot's bytes once, and :func:`snapshot_from_buffers`
+parses exactly those bytes (so a cache keyed by them describes what was read);
+:func:`snapshot_from_files` and :func:`load_snapshot` go through the same path.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import json
 import os
+import re
+import stat
+import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any, Collection, Iterable
@@ -53,15 +84,34 @@ except ImportError:  # optional: pip install 'graphiam[fast]'
 _fast_loads = orjson.loads if orjson is not None else None
 
 
-def _canonical(data: Any) -> bytes:
-    """Bytes that are equal exactly when two documents are (used to share one parsed document)."""
+def _canonical_checked(data: Any, where: str) -> bytes:
+    """Bytes that are equal exactly when two documents are (used to share one parsed document), once
+    it is sure that the document holds no lone surrogate and no integer beyond Python's conversion
+    limit (:func:`_check_document` words what it finds).
+
+    orjson refuses both, so bytes it writes need no further look; the standard
+    encoder escapes every character beyond ASCII, so a lone surrogate can only
+    hide behind a ``\\udXXX`` escape, and a document that has one is walked.
+    """
     if orjson is not None:
         try:
             return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-        except TypeError:  # e.g. integers beyond 64 bits: the standard encoder copes
+        except TypeError:  # beyond 64 bits, a lone surrogate, more than 255 deep, not JSON data
             pass
-    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    try:
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    except (RecursionError, ValueError, TypeError):  # too deep, an integer beyond the limit, not JSON data
+        _check_document(data, where)  # says which
+        raise SnapshotError(f"{where}: policy document is not JSON data") from None
+    if _SURROGATE_ESCAPE.search(canonical):  # also a valid pair (U+10000 and up): then the walk finds nothing
+        _check_document(data, where)
+    return canonical
 
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+MAX_DEPTH = 100  # nested arrays and objects, in a file or a policy document (IAM data nests about a dozen)
 ACCOUNT_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 MANIFEST_KIND = "graphiam-collection-manifest"  # collection.json, written by graphiam collect
 ORG_POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
@@ -80,24 +130,49 @@ class SnapshotFiles(list):
     also named themselves: such a file may be any JSON the folder happens to
     hold, so one that is not snapshot data is skipped with a warning instead
     of being an error. A plain list of paths counts as files named one by one.
+    ``warnings`` says what the scan could not take (a subfolder that cannot be
+    read, a link to a folder, a FIFO or device named ``*.json``): they become
+    warnings on the snapshot read from these files.
     """
 
-    def __init__(self, files: Iterable[Path] = (), from_folder: Iterable[Path] = ()) -> None:
+    def __init__(self, files: Iterable[Path] = (), from_folder: Iterable[Path] = (),
+                 warnings: Iterable[str] = ()) -> None:
         super().__init__(files)
         self.from_folder: frozenset[Path] = frozenset(from_folder)
+        self.warnings: tuple[str, ...] = tuple(warnings)
+
+
+class SnapshotBuffers(list):
+    """The bytes of a snapshot's files, read once: a list of ``(path, bytes)`` in the order of
+    :func:`snapshot_files`, with the same ``from_folder`` and ``warnings`` (see :class:`SnapshotFiles`)."""
+
+    def __init__(self, items: Iterable[tuple[Path, bytes]] = (), from_folder: Iterable[Path] = (),
+                 warnings: Iterable[str] = ()) -> None:
+        super().__init__(items)
+        self.from_folder: frozenset[Path] = frozenset(from_folder)
+        self.warnings: tuple[str, ...] = tuple(warnings)
 
 
 class DocumentParser:
-    """Parses policy documents once each: equal documents share one object."""
+    """Parses policy documents once each: equal documents share one object.
 
-    def __init__(self) -> None:
+    ``files_checked``: the documents given as objects come from files whose
+    depth is already checked (:func:`snapshot_from_buffers`), so only those
+    given as text are measured.
+    """
+
+    def __init__(self, files_checked: bool = False) -> None:
         self._by_digest: dict[str, PolicyDocument] = {}
+        self._files_checked = files_checked
 
     def parse(self, raw: Any, where: str) -> PolicyDocument:
         data = _decode_document(raw, where)
-        digest = hashlib.sha256(_canonical(data)).hexdigest()
+        canonical = _canonical_checked(data, where)
+        digest = hashlib.sha256(canonical).hexdigest()
         cached = self._by_digest.get(digest)
         if cached is None:
+            if (isinstance(raw, str) or not self._files_checked) and _text_too_deep(canonical):
+                raise SnapshotError(f"{where}: policy document is {_TOO_DEEP}")
             cached = PolicyDocument(statements=_parse_statements(data, where), digest=digest, raw=data)
             self._by_digest[digest] = cached
         return cached
@@ -113,65 +188,119 @@ def snapshot_files(paths: Iterable[str | os.PathLike[str]]) -> SnapshotFiles:
     paths = list(paths)
     files = _expand(paths)
     if not files:
-        raise SnapshotError(f"{', '.join(str(p) for p in paths)}: no .json file found")
+        raise SnapshotError(f"{', '.join(_shown(p) for p in paths)}: no .json file found")
     return files
+
+
+def read_files(paths: Iterable[str | os.PathLike[str]]) -> SnapshotBuffers:
+    """The bytes of every file :func:`snapshot_files` finds under ``paths``, each read once.
+
+    Hash these to key a cache and give them to :func:`snapshot_from_buffers`:
+    the snapshot is then made of exactly the bytes hashed, whatever changes on
+    disk in between. Reading errors are :class:`SnapshotError` as in
+    :func:`snapshot_from_files`.
+    """
+    files = snapshot_files(paths)
+    return SnapshotBuffers(((file, _read_file(file)) for file in files), files.from_folder, files.warnings)
 
 
 def snapshot_from_files(files: Iterable[Path], from_folder: Collection[Path] | None = None) -> Snapshot:
     """Read ``files``. Those in ``from_folder`` (by default ``files.from_folder`` of a
-    :class:`SnapshotFiles`, else none) are skipped with a warning when they are not snapshot data."""
+    :class:`SnapshotFiles`, else none) are skipped with a warning when they are not snapshot data.
+
+    Each file is read once and parsed as :func:`snapshot_from_buffers` does, one at a time.
+    """
     if from_folder is None:
         from_folder = getattr(files, "from_folder", frozenset())
+    warnings = getattr(files, "warnings", ())
+    return snapshot_from_buffers(((file, _read_file(file)) for file in files), from_folder=from_folder,
+                                 warnings=warnings)
+
+
+def snapshot_from_buffers(items: Iterable[tuple[Path, bytes]], from_folder: Collection[Path] | None = None,
+                          warnings: Iterable[str] | None = None) -> Snapshot:
+    """Parse already-read files: ``(path, bytes)`` pairs, e.g. from :func:`read_files`.
+
+    The bytes are decoded and parsed exactly as :func:`snapshot_from_files`
+    reads a file (the same encodings, limits, errors and warnings); the path
+    only names the source. ``from_folder`` and ``warnings`` default to those
+    of a :class:`SnapshotBuffers` (else none): the files a folder expansion
+    found, skipped with a warning when they are not snapshot data, and the
+    expansion's own warnings.
+    """
+    if from_folder is None:
+        from_folder = getattr(items, "from_folder", frozenset())
+    if warnings is None:
+        warnings = getattr(items, "warnings", ())
     skippable = frozenset(str(file) for file in from_folder)
     with paused_gc():
-        return snapshot_from_data(((str(file), _read_json(file)) for file in files), from_folder=skippable)
+        return _snapshot(((str(file), _parse_json(file, raw)) for file, raw in items), skippable, warnings,
+                         DocumentParser(files_checked=True))
 
 
-def snapshot_from_data(items: Iterable[tuple[str, Any]], *, from_folder: Collection[str] = frozenset()) -> Snapshot:
+def snapshot_from_data(items: Iterable[tuple[str, Any]], *, from_folder: Collection[str] = frozenset(),
+                       warnings: Iterable[str] = ()) -> Snapshot:
     """Build a snapshot from already-parsed JSON, each with the name of its source.
 
     ``from_folder`` names the sources a folder expansion found: one that is
     neither an account, an organization nor a manifest file is skipped with a
-    warning. Any other source of neither shape is an error.
+    warning. Any other source of neither shape is an error. ``warnings`` come
+    first on the snapshot (what reading the files found, see :class:`SnapshotFiles`).
     """
-    parser = DocumentParser()
+    return _snapshot(items, from_folder, warnings, DocumentParser())
+
+
+def _snapshot(items: Iterable[tuple[str, Any]], from_folder: Collection[str], warnings: Iterable[str],
+              parser: DocumentParser) -> Snapshot:
     accounts: dict[str, Account] = {}
     aws_managed: dict[str, ManagedPolicy] = {}
     organization: Organization | None = None
     sources = []
-    collection_warnings: list[str] = []
+    manifests: list[tuple[str, dict]] = []
     file_warnings: list[str] = []
     for source, data in items:
+        _check_source(source)
         sources.append(source)
-        if isinstance(data, dict) and data.get("Kind") == MANIFEST_KIND:
-            collection_warnings.extend(_manifest_warnings(data, source))
-        elif _is_account_file(data):
-            file_warnings.extend(_truncation_warnings(data, source))
-            read, shared, warnings = _read_account_file(data, source, parser)
-            aws_managed.update(shared)
-            file_warnings.extend(warnings)
-            for account in read:
-                if account.account_id in accounts:
-                    raise SnapshotError(
-                        f"{source}: account {account.account_id} is also in {accounts[account.account_id].source}; "
-                        "give each account once"
-                    )
-                accounts[account.account_id] = account
-        elif _is_organization_file(data):
-            if organization is not None:
-                raise SnapshotError(f"{source}: a second organization file (the first is {organization.source})")
-            organization = _read_organization(data, source, parser)
-            file_warnings.extend(organization.incomplete)
-        elif source in from_folder:
-            file_warnings.append(f"{source} is not an account, organization or manifest file: skipped")
-        else:
-            raise SnapshotError(
-                f"{source}: neither an account file (keys {', '.join(ACCOUNT_KEYS)}) "
-                "nor an organization file (keys Organization, Accounts, ...)"
-            )
+        try:
+            if isinstance(data, dict) and data.get("Kind") == MANIFEST_KIND:
+                manifests.append((source, data))
+            elif _is_account_file(data):
+                file_warnings.extend(_truncation_warnings(data, source))
+                read, shared, found = _read_account_file(data, source, parser)
+                aws_managed.update(shared)
+                file_warnings.extend(found)
+                for account in read:
+                    if account.account_id in accounts:
+                        raise SnapshotError(
+                            f"{source}: account {account.account_id} is also in {accounts[account.account_id].source}; "
+                            "give each account once"
+                        )
+                    accounts[account.account_id] = account
+            elif _is_organization_file(data):
+                if organization is not None:
+                    raise SnapshotError(f"{source}: a second organization file (the first is {organization.source})")
+                organization = _read_organization(data, source, parser)
+                file_warnings.extend(organization.incomplete)
+            elif source in from_folder:
+                file_warnings.append(f"{source} is not an account, organization or manifest file: skipped")
+            else:
+                raise SnapshotError(
+                    f"{source}: neither an account file (keys {', '.join(ACCOUNT_KEYS)}) "
+                    "nor an organization file (keys Organization, Accounts, ...)"
+                )
+        except RecursionError:  # a safety net: data built in code, deeper than any check above expects
+            raise SnapshotError(f"{source}: {_TOO_DEEP}") from None
+        except ValueError as error:  # a safety net: an integer Python will not turn into text
+            if isinstance(error, SnapshotError) or not _is_int_limit(error):
+                raise
+            raise SnapshotError(f"{source}: {_int_too_long()}") from None
     if not accounts:
         raise SnapshotError(f"{', '.join(sources)}: no account file with IAM principals found")
-    warnings = collection_warnings + file_warnings + _missing_policy_warnings(accounts, aws_managed)
+    collection_warnings = []
+    for source, manifest in manifests:
+        collection_warnings.extend(_manifest_warnings(manifest, source))
+        collection_warnings.extend(_unfinished_warnings(manifest, source, accounts, organization))
+    warnings = [*warnings, *collection_warnings, *file_warnings, *_missing_policy_warnings(accounts, aws_managed)]
     if organization is None:
         warnings.append("no organization file: SCPs and RCPs are not evaluated, so an allowed answer assumes they allow")
     elif organization.accounts_listed:  # without Accounts, its own warning says that no account is placed
@@ -185,13 +314,84 @@ def snapshot_from_data(items: Iterable[tuple[str, Any]], *, from_folder: Collect
 def _manifest_warnings(manifest: dict, source: str) -> list[str]:
     """A collection manifest is not data, but the accounts it failed to read limit every answer."""
     out = []
-    accounts = manifest.get("accounts")
-    for account_id, outcome in sorted(accounts.items() if isinstance(accounts, dict) else []):
-        if isinstance(outcome, dict) and outcome.get("status") == "failed":
+    for account_id, outcome in _manifest_outcomes(manifest, source):
+        if outcome.get("status") == "failed":
             name = f" ({outcome['name']})" if outcome.get("name") else ""
             out.append(f"{source}: account {account_id}{name} could not be collected ({outcome.get('error_code')}); "
                        "its principals and roles are missing, so paths through it are unknown")
     return out
+
+
+_SETTLED = ("ok", "failed", "skipped")  # a manifest's other statuses ("pending", ...): not (known to be) collected
+_LISTED_AT_MOST = 20  # accounts named in one warning
+
+
+def _manifest_outcomes(manifest: dict, source: str) -> list[tuple[str, dict]]:
+    """The manifest's ``accounts`` (id -> outcome object), sorted. Malformed entries are left out, a
+    ``name``, ``status`` or ``error_code`` that is not text is taken as absent, and text that would end up
+    in a warning is checked like any other."""
+    accounts = manifest.get("accounts")
+    out = []
+    for account_id, outcome in sorted(accounts.items() if isinstance(accounts, dict) else []):
+        if not isinstance(outcome, dict):
+            continue
+        _check_text(account_id, f"{source}: accounts", "an account id")
+        outcome = dict(outcome)
+        for key in ("name", "status", "error_code"):
+            if isinstance(outcome.get(key), str):
+                _check_text(outcome[key], f"{source}: accounts {account_id}", key)
+            else:
+                outcome[key] = None
+        out.append((account_id, outcome))
+    return out
+
+
+def _unfinished_warnings(manifest: dict, source: str, accounts: Collection[str],
+                         organization: Organization | None) -> list[str]:
+    """A manifest without ``finished_at``: the collection stopped before the end (killed, crashed,
+    interrupted), so accounts it set out to read may have no file.
+
+    Not collected: the organization file's accounts (those the run's
+    ``--account``/``--exclude-account`` options kept) and the accounts the
+    manifest lists with a status other than ok, failed or skipped
+    (``pending``), that have no account in the snapshot. Failed accounts have
+    their own warning; skipped ones were not to be read. With nothing missing
+    and an organization file listing the accounts, nothing is said.
+    """
+    if manifest.get("finished_at"):
+        return []
+    outcomes = dict(_manifest_outcomes(manifest, source))
+    names = {a: str(o["name"]) for a, o in outcomes.items() if isinstance(o.get("name"), str) and o["name"]}
+    expected: list[str] = []
+    org_listed = organization is not None and organization.accounts_listed
+    if org_listed:
+        options = manifest.get("options") if isinstance(manifest.get("options"), dict) else {}
+        only = {a for a in options.get("accounts") or () if isinstance(a, str)} \
+            if isinstance(options.get("accounts"), list) else set()
+        excluded = {a for a in options.get("exclude_accounts") or () if isinstance(a, str)} \
+            if isinstance(options.get("exclude_accounts"), list) else set()
+        for account_id in organization.account_ids:
+            if (not only or account_id in only) and account_id not in excluded:
+                expected.append(account_id)
+            name = organization.names.get(account_id)
+            if name and name != account_id:
+                names.setdefault(account_id, name)
+    expected.extend(a for a, o in outcomes.items() if o.get("status") not in _SETTLED)
+    settled = {a for a, o in outcomes.items() if o.get("status") in ("failed", "skipped")}
+    missing = sorted({a for a in expected if a not in accounts and a not in settled})
+    if not missing:
+        if org_listed:
+            return []
+        return [f"the collection in {source} did not finish: which accounts it did not collect is unknown "
+                "(it lists none as pending, and no organization file lists the accounts); "
+                "answers about paths through them are unknown"]
+    shown = ", ".join(f"{a} ({names[a]})" if a in names else a for a in missing[:_LISTED_AT_MOST])
+    if len(missing) > _LISTED_AT_MOST:
+        shown += f" and {len(missing) - _LISTED_AT_MOST} more"
+    one = len(missing) == 1
+    return [f"the collection in {source} did not finish: account{'' if one else 's'} {shown} "
+            f"{'was' if one else 'were'} not collected; answers about paths through {'it' if one else 'them'} "
+            "are unknown"]
 
 
 def _truncation_warnings(data: dict, source: str) -> list[str]:
@@ -212,18 +412,175 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> SnapshotFiles:
     files: list[Path] = []
     named: set[Path] = set()
     found: set[Path] = set()
+    warnings: list[str] = []
     for given in paths:
         path = Path(given)
-        if path.is_dir():
-            members = sorted(p for p in path.rglob("*.json") if p.is_file())
+        try:
+            info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the path
+            raise SnapshotError(f"{_shown(path)}: no such file or folder") from None
+        except OSError as error:
+            raise SnapshotError(f"{_shown(path)}: cannot be read ({_reason(error)})") from None
+        if stat.S_ISDIR(info.st_mode):
+            if info.st_dev in _pseudo_devices():
+                raise SnapshotError(f"{_shown(path)}: a folder of kernel pseudo-files (/proc, /sys), not snapshot data")
+            members = _scan_folder(path, warnings)
             files.extend(members)
             found.update(members)
-        elif path.is_file():
+        else:
+            what = _not_regular(info)
+            if what is not None:
+                raise SnapshotError(f"{_shown(path)}: {what}: {_ONLY_REGULAR}")
             files.append(path)
             named.add(path)
-        else:
-            raise SnapshotError(f"{path}: no such file or folder")
-    return SnapshotFiles(files, found - named)
+    return SnapshotFiles(files, found - named, warnings)
+
+
+_ONLY_REGULAR = "only regular files are read (save the JSON to a file and give that)"
+
+
+def _scan_folder(folder: Path, warnings: list[str]) -> list[Path]:
+    """The ``*.json`` regular files under ``folder``, sorted, as ``folder.rglob`` would find them (links to
+    files are read, links to folders are not followed); what cannot be taken is added to ``warnings``."""
+    members: list[Path] = []
+    notes: list[tuple[Path, str]] = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = list(listing)
+        except OSError as error:
+            if current == folder:
+                raise SnapshotError(f"{_shown(folder)}: cannot be read ({_reason(error)})") from None
+            notes.append((current, f"{_shown(current)} cannot be read ({_reason(error)}): "
+                                   "its files are not in the snapshot"))
+            continue
+        for entry in entries:
+            path = current / entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if _on_pseudo_device(entry):  # / given: not /proc
+                        notes.append((path, f"{_shown(path)} is a folder of kernel pseudo-files (/proc, /sys): skipped"))
+                    else:
+                        pending.append(path)  # one that cannot be read is said when it is listed
+                    continue
+                is_link = entry.is_symlink()
+                if not is_link and not entry.name.endswith(".json"):
+                    continue
+                info = os.stat(path)  # through a link
+            except FileNotFoundError:  # a broken link, or gone since the listing
+                if entry.name.endswith(".json"):
+                    notes.append((path, f"{_shown(path)} is a broken link: skipped"))
+                continue
+            except OSError as error:
+                if not entry.name.endswith(".json"):
+                    continue
+                raise SnapshotError(f"{_shown(path)}: cannot be read ({_reason(error)})") from None
+            if stat.S_ISDIR(info.st_mode):  # a link to a folder
+                notes.append((path, f"{_shown(path)} is a link to a folder: not followed, so its files are not "
+                                    "in the snapshot (give the folder itself to read them)"))
+                continue
+            if not entry.name.endswith(".json"):
+                continue
+            what = _not_regular(info)
+            if what is not None:
+                notes.append((path, f"{_shown(path)} is {what}: skipped (only regular files are read)"))
+                continue
+            members.append(path)
+    warnings.extend(text for _, text in sorted(notes))
+    return sorted(members)
+
+
+def _on_pseudo_device(entry: os.DirEntry) -> bool:
+    try:
+        return entry.stat(follow_symlinks=False).st_dev in _pseudo_devices()
+    except OSError:
+        return False
+
+
+@functools.cache
+def _pseudo_devices() -> frozenset[int]:
+    """The devices of /proc and /sys (where they exist): their files are not data, and some block."""
+    devices = set()
+    for root in ("/proc", "/sys"):
+        try:
+            devices.add(os.stat(root).st_dev)
+        except OSError:
+            pass
+    return frozenset(devices)
+
+
+def _not_regular(info: os.stat_result) -> str | None:
+    """What a file is when it is not a regular file that can be read as data (``None`` when it is)."""
+    mode = info.st_mode
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if not stat.S_ISREG(mode):
+        return "not a regular file"
+    if info.st_dev in _pseudo_devices():
+        return "a kernel pseudo-file (/proc, /sys)"
+    return None
+
+
+# open without blocking: a FIFO put in a regular file's place since it was looked at must not hang the read
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_file(file: Path) -> bytes:
+    """The bytes of ``file``, which must be a regular file (see :func:`_not_regular`)."""
+    try:
+        what = _not_regular(os.stat(file))
+        if what is None:
+            descriptor = os.open(file, _OPEN_FLAGS)
+            try:
+                what = _not_regular(os.fstat(descriptor))
+                handle = open(descriptor, "rb", closefd=True)
+            except BaseException:
+                os.close(descriptor)
+                raise
+            with handle:
+                if what is None:
+                    return handle.read()
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        raise SnapshotError(f"{_shown(file)}: no such file") from None
+    except OSError as error:
+        raise SnapshotError(f"{_shown(file)}: cannot be read ({_reason(error)})") from None
+    raise SnapshotError(f"{_shown(file)}: {what}: {_ONLY_REGULAR}")
+
+
+def _reason(error: OSError) -> str:
+    return f"{error.__class__.__name__}: {error.strerror or error}"
+
+
+def _shown(path: str | os.PathLike[str]) -> str:
+    """``path`` as one line of text that can always be printed: undecodable bytes of a file name as
+    ``\\udcXX`` and control characters (a line break, say) as ``\\xXX`` escapes."""
+    text = os.fspath(path)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").translate(_CONTROL_ESCAPES)
+
+
+_CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(0x20), 0x7F]}
+
+
+def _check_source(source: str) -> None:
+    """A file name every message names: it must be one line of UTF-8 text."""
+    if _shown(source) == source:
+        return
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SnapshotError(f"{_shown(source)}: the file name is not valid UTF-8; rename the file") from None
+    raise SnapshotError(f"{_shown(source)}: the file name has a line break or another control character; "
+                        "rename the file")
 
 
 # (byte order mark, codec, name); UTF-32 first: its little-endian mark begins with UTF-16's
@@ -255,30 +612,134 @@ def _encoding(raw: bytes) -> tuple[str, str]:
     return "utf-8", "UTF-8"
 
 
-def _read_json(file: Path) -> Any:
-    try:
-        raw = file.read_bytes()
-    except OSError as error:
-        raise SnapshotError(f"{file}: cannot be read ({error.__class__.__name__}: {error.strerror or error})") from None
+def _parse_json(file: Path | str, raw: bytes) -> Any:
+    """The JSON value of a file's bytes (see the module docstring for encodings and limits)."""
     codec, name = _encoding(raw)
+    data = _NOTHING
     if codec == "utf-8" and _fast_loads is not None:  # orjson, when installed: the same data, several times faster
         try:
-            return _fast_loads(raw)
+            data = _fast_loads(raw)
         except ValueError:
             pass  # fall through: the standard parser words the error
-    try:
-        text = raw.decode(codec)
-    except UnicodeDecodeError as error:
-        raise SnapshotError(f"{file}: cannot be read as {name} text ({error.reason} at byte {error.start})") from None
-    if codec != "utf-8" and _fast_loads is not None:
+    if data is _NOTHING:
         try:
-            return _fast_loads(text)
-        except ValueError:
-            pass
+            text = raw.decode(codec)
+        except UnicodeDecodeError as error:
+            raise SnapshotError(f"{_shown(file)}: cannot be read as {name} text ({error.reason} at byte {error.start})") from None
+        if codec != "utf-8" and _fast_loads is not None:
+            try:
+                data = _fast_loads(text)
+            except ValueError:
+                pass
+    if data is _NOTHING:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SnapshotError(f"{_shown(file)}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+        except RecursionError:
+            raise SnapshotError(f"{_shown(file)}: {_TOO_DEEP}") from None
+        except ValueError as error:
+            if _is_int_limit(error):
+                raise SnapshotError(f"{_shown(file)}: {_int_too_long()}") from None
+            raise SnapshotError(f"{_shown(file)}: invalid JSON ({error})") from None
+    if _text_too_deep(raw if codec in ("utf-8", "utf-8-sig") else text.encode("utf-8", "surrogatepass")):
+        raise SnapshotError(f"{_shown(file)}: {_TOO_DEEP}")
+    return data
+
+
+_NOTHING = object()
+_TOO_DEEP = f"JSON nested deeper than {MAX_DEPTH} levels (the most graphiam reads)"
+
+
+def _int_too_long() -> str:
+    return (f"a number of more than {sys.get_int_max_str_digits()} digits "
+            "(the most Python converts to an integer; see sys.set_int_max_str_digits)")
+
+
+def _is_int_limit(error: ValueError) -> bool:
+    return "integer string conversion" in str(error)
+
+
+def _text_too_deep(text: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether valid JSON text in UTF-8 nests arrays and objects more than ``limit`` deep (the top one
+    is level 1), found on the text, several times faster than a walk of the parsed value.
+
+    Escapes go first (a backslash and the byte after it), then everything but
+    brackets and quotes; objects nest as arrays do, so braces become brackets.
+    What is left of strings (their brackets) goes next: an empty pair of
+    quotes is an empty string or the seam of two adjacent strings, and
+    neither changes what is inside quotes. Each pass then removes exactly the
+    innermost pairs (``bytes.replace`` does not rescan what it joins): the text
+    is gone after as many passes as it is deep.
+    """
+    if b"\\" in text:
+        text = _ESCAPE.sub(b"", text)
+    text = text.translate(_BRACKETS, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in text:
+        text = _STRING.sub(b"", text)
+    for _ in range(limit):
+        if not text:
+            return False
+        text = text.replace(b"[]", b"")
+    return bool(text)
+
+
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_STRING = re.compile(rb'"[^"]*"')
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'[]{}"')
+_BIG_INT_BITS = 14_000  # below this, an integer has fewer than 4,300 digits: never beyond Python's limit
+
+
+def _check_document(data: Any, where: str) -> None:
+    """A policy document's limits (see the module docstring): depth, integers, Unicode text."""
+    stack: list[tuple[Any, int, tuple]] = [(data, 1, ())]
+    while stack:
+        value, depth, at = stack.pop()
+        if isinstance(value, dict):
+            if depth > MAX_DEPTH:
+                raise SnapshotError(f"{where}: policy document is {_TOO_DEEP}")
+            for key, item in value.items():
+                if isinstance(key, str) and not key.isascii():
+                    _check_text(key, f"{where}: policy document", f"a key of {_json_path(at) or 'the top object'}")
+                stack.append((item, depth + 1, (at, key)))
+        elif isinstance(value, list):
+            if depth > MAX_DEPTH:
+                raise SnapshotError(f"{where}: policy document is {_TOO_DEEP}")
+            stack.extend((item, depth + 1, (at, index)) for index, item in enumerate(value))
+        elif isinstance(value, str):
+            if not value.isascii():
+                _check_text(value, f"{where}: policy document", _json_path(at) or "(top)")
+        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _BIG_INT_BITS:
+            try:
+                str(value)
+            except ValueError:
+                raise SnapshotError(f"{where}: policy document {_json_path(at)}: {_int_too_long()}") from None
+
+
+def _json_path(at: tuple) -> str:
+    """``Statement[0].Condition.StringEquals`` from the linked ``(parent, key)`` pairs of :func:`_check_document`."""
+    keys = []
+    while at:
+        at, key = at
+        keys.append(key)
+    out = ""
+    for key in reversed(keys):
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return _shown(out)
+
+
+def _check_text(value: str, where: str, field: str) -> None:
+    """Text that cannot be written as UTF-8 (a lone surrogate, which JSON's ``\\u`` escapes allow) is bad input:
+    caught here rather than when text output, the cache index or an export writes it."""
+    if value.isascii():
+        return
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SnapshotError(f"{file}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise SnapshotError(f"{where}: {field} is not valid Unicode text (a lone surrogate "
+                            f"\\u{ord(value[error.start]):04x} at character {error.start + 1}), "
+                            "so it cannot be written as UTF-8") from None
 
 
 def _is_account_file(data: Any) -> bool:
@@ -316,6 +777,12 @@ def _decode_document(raw: Any, where: str) -> dict:
             raw = json.loads(text)
         except json.JSONDecodeError as error:
             raise SnapshotError(f"{where}: policy document is not JSON ({error.msg})") from None
+        except RecursionError:
+            raise SnapshotError(f"{where}: policy document is {_TOO_DEEP}") from None
+        except ValueError as error:
+            if not _is_int_limit(error):
+                raise SnapshotError(f"{where}: policy document is not JSON ({error})") from None
+            raise SnapshotError(f"{where}: policy document has {_int_too_long()}") from None
     if not isinstance(raw, dict):
         raise SnapshotError(f"{where}: policy document must be a JSON object")
     return raw
@@ -406,7 +873,9 @@ def _objects(value: Any, where: str) -> list[dict]:
 def _field(entry: dict, key: str, where: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value:
-        raise SnapshotError(f"{where}: missing {key}" if value in (None, "") else f"{where}: {key} must be a string")
+        raise SnapshotError(f"{where}: missing {key}" if value is None or value == "" else f"{where}: {key} must be a string")
+    if not value.isascii():
+        _check_text(value, where, key)
     return value
 
 
@@ -416,6 +885,8 @@ def _optional(entry: dict, key: str, where: str, default: str = "") -> str:
         return default
     if not isinstance(value, str):
         raise SnapshotError(f"{where}: {key} must be a string, found {type(value).__name__}")
+    if not value.isascii():
+        _check_text(value, where, key)
     return value
 
 
@@ -425,7 +896,21 @@ def _strings(entry: dict, key: str, where: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise SnapshotError(f"{where}: {key} must be a list of strings")
+    for index, item in enumerate(value):
+        if not item.isascii():
+            _check_text(item, where, f"{key}[{index}]")
     return tuple(value)
+
+
+def _text(value: Any, where: str, key: str) -> str:
+    """A scalar written as text (a name given as a number, say), checked like any other text."""
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except ValueError:  # an integer beyond Python's conversion limit
+        raise SnapshotError(f"{where}: {key} is {_int_too_long()}") from None
+    if not text.isascii():
+        _check_text(text, where, key)
+    return text
 
 
 # -- account files -------------------------------------------------------------
@@ -544,7 +1029,7 @@ def _read_account_file(
             arn=arn,
             name=name,
             document=parser.parse(chosen["Document"], f"{where} ({name}) default version"),
-            default_version=str(chosen.get("VersionId") or default or ""),
+            default_version=_text(chosen.get("VersionId") or default or "", f"{where} PolicyVersionList", "VersionId"),
         )
     for account_id, seen in sorted(partitions.items()):
         if len(seen) > 1:
@@ -670,12 +1155,15 @@ def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organ
         root_id = _field(root, "Id", f"{source}: Roots[{index}]")
         root_ids.append(root_id)
         names[root_id] = _optional(root, "Name", f"{source}: Roots[{index}]", "Root")
+    account_ids: list[str] = []
     for list_key in ("OrganizationalUnits", "Accounts"):
         for index, entry in enumerate(_objects(data.get(list_key), f"{source}: {list_key}")):
             where = f"{source}: {list_key}[{index}]"
             node_id = _field(entry, "Id", where)
             parents[node_id] = _field(entry, "ParentId", where)
             names[node_id] = _optional(entry, "Name", where, node_id)
+            if list_key == "Accounts":
+                account_ids.append(node_id)
     for node_id, parent in parents.items():
         if parent not in parents and parent not in root_ids:
             raise SnapshotError(f"{source}: {node_id} has parent {parent}, which is neither a root nor an OU in the file")
@@ -689,13 +1177,13 @@ def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organ
         policy_type = summary.get("Type")
         if policy_type not in ORG_POLICY_TYPES:
             continue  # tag and backup policies do not decide access
-        name = summary.get("Name") or summary.get("Id", f"policy-{index}")
+        name = _text(summary.get("Name") or summary.get("Id", f"policy-{index}"), f"{where} PolicySummary", "Name")
         if entry.get("Targets") is None:
-            untargeted[policy_type].append(str(name))
+            untargeted[policy_type].append(name)
         policies.append(
             OrgPolicy(
                 policy_id=_field(summary, "Id", where),
-                name=str(name),
+                name=name,
                 arn=_optional(summary, "Arn", where) or summary["Id"],
                 type=policy_type,
                 document=parser.parse(entry.get("Content"), f"{where} ({name})"),
@@ -734,6 +1222,7 @@ def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organ
         policy_types_enabled=enabled,
         policy_types_known=frozenset(known),
         accounts_listed=accounts_listed,
+        account_ids=tuple(account_ids),
     )
     for node_id in parents:
         path = organization.path_of(node_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import copy
 import json
+import os
 import urllib.parse
 from pathlib import Path
 
@@ -1238,3 +1239,558 @@ def test_a_policy_under_an_unknown_owner_is_still_not_an_iam_arn():
     data["Policies"] = [{"PolicyName": "X", "Arn": "arn:aws:iam::amazon:policy/X", "DefaultVersionId": "v1",
                          "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": policy(allow("*"))}]}]
     assert_data_error([("dev.json", data)], "dev.json", "not an IAM ARN")
+
+
+# -- input limits ------------------------------------------------------------------------------
+
+def populated_org() -> Org:
+    """:func:`cross_account_org` with a user in dev, so that both account files hold principals."""
+    org = cross_account_org()
+    org.account(DEV).user("alice", allow("sts:AssumeRole", DEPLOY))
+    return org
+
+
+TOO_DEEP = f"nested deeper than {read_module.MAX_DEPTH} levels"
+
+
+def nested(depth: int) -> object:
+    """Arrays ``depth`` deep (``[[...]]``), written without recursion."""
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def nested_text(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def write_raw_account(path: Path, extra_text: str = "", **entry) -> Path:
+    """An account file whose text gets ``extra_text`` spliced in as an extra top-level key (deep or huge
+    values that ``json.dumps`` itself could not write)."""
+    data = account_file(raw_user(DEV, "alice", **entry))
+    text = json.dumps(data)
+    if extra_text:
+        text = text[:-1] + ', "Extra": ' + extra_text + "}"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+@pytest.mark.parametrize("depth", [read_module.MAX_DEPTH, 500, 1025, 5000])
+def test_json_nested_too_deep_is_one_error_with_either_parser(tmp_path, monkeypatch, fast, depth):
+    use_fast_path(monkeypatch, fast)
+    bad = write_raw_account(tmp_path / "deep.json", nested_text(depth))  # the file's own object is one more level
+    text = assert_load_error([bad], str(bad), TOO_DEEP)
+    assert text == f"{bad}: JSON {TOO_DEEP} (the most graphiam reads)"
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+def test_json_nested_as_deep_as_the_limit_is_read(tmp_path, monkeypatch, fast):
+    use_fast_path(monkeypatch, fast)
+    ok = write_raw_account(tmp_path / "deep.json", nested_text(read_module.MAX_DEPTH - 1))
+    assert DEV in load_snapshot([ok]).accounts
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+@pytest.mark.parametrize("form", ["json-text", "url-encoded"])
+@pytest.mark.parametrize("depth", [150, 2000])
+def test_a_policy_document_nested_too_deep_inside_a_file(tmp_path, monkeypatch, fast, form, depth):
+    use_fast_path(monkeypatch, fast)
+    text = ('{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": '
+            '{"ForAnyValue:StringEquals": {"aws:TagKeys": ' + nested_text(depth) + "}}}]}")
+    document = text if form == "json-text" else urllib.parse.quote(text)
+    bad = tmp_path / "dev.json"
+    bad.write_text(json.dumps(account_file(raw_user(DEV, "alice", document))))
+    error = assert_load_error([bad], str(bad), "inline policy alice-inline", "policy document", TOO_DEEP)
+    assert error.startswith(f"{bad}: UserDetailList[0]")
+
+
+@pytest.mark.parametrize("depth", [150, 3000])
+def test_a_policy_document_nested_too_deep_in_data_built_in_code(depth):
+    document = policy(allow("s3:*", "*", condition={"StringEquals": {"s3:prefix": nested(depth)}}))
+    assert_data_error([("dev.json", account_file(raw_user(DEV, "alice", document)))],
+                      "dev.json", "inline policy alice-inline", TOO_DEEP)
+
+
+HUGE = "1" + "0" * 5000
+INT_LIMIT = "more than 4300 digits"
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+def test_an_integer_beyond_pythons_limit_in_a_file(tmp_path, monkeypatch, fast):
+    use_fast_path(monkeypatch, fast)
+    bad = write_raw_account(tmp_path / "dev.json", HUGE)
+    assert_load_error([bad], str(bad), INT_LIMIT)
+    also = write_raw_account(tmp_path / "dev.json", "[" + "1" * 4300 + "]")  # at the limit: read
+    assert DEV in load_snapshot([also]).accounts
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+@pytest.mark.parametrize("form", ["json-text", "url-encoded"])
+def test_an_integer_beyond_pythons_limit_in_a_policy_document_string(tmp_path, monkeypatch, fast, form):
+    use_fast_path(monkeypatch, fast)
+    text = ('{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": '
+            '{"NumericLessThan": {"s3:max-keys": ' + HUGE + "}}}]}")
+    bad = tmp_path / "dev.json"
+    bad.write_text(json.dumps(account_file(raw_user(DEV, "alice", text if form == "json-text" else urllib.parse.quote(text)))))
+    assert_load_error([bad], str(bad), "inline policy alice-inline", "policy document", INT_LIMIT)
+
+
+def test_an_integer_beyond_pythons_limit_in_data_built_in_code():
+    document = policy(allow("s3:*", "*", condition={"NumericLessThan": {"s3:max-keys": 10 ** 5000}}))
+    assert_data_error([("dev.json", account_file(raw_user(DEV, "alice", document)))],
+                      "dev.json", "inline policy alice-inline", INT_LIMIT)
+    org = populated_org()
+    org.scp("Guard", deny("iam:*", "*"), targets=[org.root])
+    files = dict(org.files())
+    files["organization.json"]["Policies"][0]["PolicySummary"]["Name"] = 10 ** 5000
+    assert_data_error(list(files.items()), "organization.json", "Policies[0]", "Name", INT_LIMIT)
+
+
+LONE = "\ud800"
+NOT_UNICODE = "is not valid Unicode text (a lone surrogate \\ud800"
+
+
+def lone_surrogate_cases() -> dict[str, tuple[object, str]]:
+    """(account file data, the field the error must name) for a lone surrogate in each kind of text."""
+    document = policy(allow("s3:GetObject", f"arn:aws:s3:::bucket-{LONE}/*"))
+    cases = {
+        "user ARN": (account_file(raw_user(DEV, "alice", Arn=user_arn(DEV, f"al{LONE}ice"))), "UserDetailList[0]: Arn"),
+        "user name": (account_file(raw_user(DEV, "alice", UserName=f"al{LONE}ice")), "UserDetailList[0]: UserName"),
+        "group name": (account_file(raw_user(DEV, "alice", GroupList=[f"Admins{LONE}"])), "GroupList[0]"),
+        "tag": (account_file(raw_user(DEV, "alice", Tags=[{"Key": "team", "Value": f"a{LONE}"}])), "Tags: Value"),
+        "policy document": (account_file(raw_user(DEV, "alice", document)), "Statement[0].Resource"),
+        "policy document text": (account_file(raw_user(DEV, "alice", json.dumps(document))), "Statement[0].Resource"),
+        "policy document key": (account_file(raw_user(DEV, "alice", {**document, f"K{LONE}": 1})), "a key of"),
+    }
+    role = populated_org().accounts[PROD].to_json()
+    role["RoleDetailList"][0]["RoleName"] = f"Dep{LONE}loy"
+    cases["role name"] = (role, "RoleDetailList[0]: RoleName")
+    return cases
+
+
+LONE_CASES = lone_surrogate_cases()
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le-bom"])
+@pytest.mark.parametrize("case", list(LONE_CASES))
+def test_a_lone_surrogate_is_rejected_when_read_naming_file_and_field(tmp_path, monkeypatch, fast, encoding, case):
+    use_fast_path(monkeypatch, fast)
+    data, field = LONE_CASES[case]
+    text = json.dumps(data)  # the surrogate as a \ud800 escape, which JSON allows
+    assert "\\ud800" in text
+    bad = tmp_path / "dev.json"
+    bad.write_bytes(text.encode() if encoding == "utf-8" else codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    error = assert_load_error([bad], str(bad), field, NOT_UNICODE, "UTF-8")
+    error.encode("utf-8")  # the message itself can be printed
+
+
+@pytest.mark.parametrize("case", list(LONE_CASES))
+def test_a_lone_surrogate_in_data_built_in_code_is_rejected_too(case):
+    data, field = LONE_CASES[case]
+    assert_data_error([("dev.json", data)], "dev.json", field, NOT_UNICODE)
+
+
+def test_a_lone_surrogate_in_an_organization_file_is_rejected():
+    org = populated_org()
+    org.full_access_everywhere()
+    files = dict(org.files())
+    files["organization.json"]["Accounts"][0]["Name"] = f"dev{LONE}"
+    assert_data_error(list(files.items()), "organization.json", "Accounts[0]: Name", NOT_UNICODE)
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+def test_a_surrogate_pair_is_ordinary_text(tmp_path, monkeypatch, fast):
+    use_fast_path(monkeypatch, fast)
+    data = account_file(raw_user(DEV, "alice", policy(allow("s3:GetObject", "arn:aws:s3:::\U0001F600/*")),
+                                 Tags=[{"Key": "mood", "Value": "\U0001F600"}]))
+    good = tmp_path / "dev.json"
+    good.write_text(json.dumps(data))  # "\ud83d\ude00": a valid pair of escapes
+    assert "\\ud83d\\ude00" in good.read_text()
+    alice = load_snapshot([good]).principal(user_arn(DEV, "alice"))
+    assert alice.tags[0].value == "\U0001F600"
+    assert alice.inline_policies[0].document.statements[0].resources == ("arn:aws:s3:::\U0001F600/*",)
+
+
+def test_a_file_name_that_is_not_utf8_is_an_error(tmp_path):
+    name = os.fsdecode(b"dev-\xff.json")
+    try:
+        (tmp_path / name).write_text(json.dumps(populated_org().accounts[DEV].to_json()))
+    except (OSError, UnicodeError):
+        pytest.skip("this file system does not take such names")
+    for given in ([tmp_path / name], [tmp_path]):
+        text = assert_load_error(given, "dev-\\udcff.json", "not valid UTF-8")
+        text.encode("utf-8")
+
+
+def test_a_file_name_with_a_line_break_is_an_error(tmp_path):
+    (tmp_path / "dev\n.json").write_text(json.dumps(populated_org().accounts[DEV].to_json()))
+    assert_load_error([tmp_path], "dev\\x0a.json", "line break")
+
+
+# -- special files -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def no_hang():
+    """Fails a test that blocks (opening a FIFO without a writer would) instead of hanging the run."""
+    import signal
+
+    if not hasattr(signal, "SIGALRM"):
+        pytest.skip("needs SIGALRM")
+
+    def timeout(signum, frame):
+        raise AssertionError("reading blocked")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+ONLY_REGULAR = "only regular files are read"
+
+
+def fifo(path: Path) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.mkfifo(path)
+    return path
+
+
+def unix_socket(path: Path):
+    import socket
+
+    if not hasattr(socket, "AF_UNIX") or len(str(path)) > 100:
+        pytest.skip("no Unix socket at this path")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    return server
+
+
+def test_a_fifo_named_is_an_error_and_does_not_block(tmp_path, no_hang):
+    pipe = fifo(tmp_path / "dev.json")
+    assert_load_error([pipe], str(pipe), "a FIFO", ONLY_REGULAR)
+    with pytest.raises(SnapshotError, match="a FIFO"):
+        read_module.read_files([pipe])
+
+
+def test_a_fifo_in_a_folder_is_skipped_with_a_warning(tmp_path, no_hang):
+    write_files(tmp_path, populated_org().files())
+    (tmp_path / "sub").mkdir()
+    pipe = fifo(tmp_path / "sub" / "pipe.json")
+    snapshot = load_snapshot([tmp_path])
+    assert set(snapshot.accounts) == {DEV, PROD}
+    assert f"{pipe} is a FIFO (named pipe): skipped (only regular files are read)" in snapshot.warnings
+
+
+def test_a_file_that_becomes_a_fifo_after_the_scan_is_an_error_not_a_hang(tmp_path, no_hang):
+    write_files(tmp_path, populated_org().files())
+    files = snapshot_files([tmp_path])
+    files[0].unlink()
+    fifo(files[0])
+    assert files[0] in files.from_folder
+    with pytest.raises(SnapshotError) as caught:
+        snapshot_from_files(files)
+    assert one_line_error(caught.value) == f"{files[0]}: a FIFO (named pipe): {ONLY_REGULAR} (save the JSON to a file and give that)"
+
+
+def test_a_socket_named_or_found_is_not_read(tmp_path):
+    write_files(tmp_path, populated_org().files())
+    server = unix_socket(tmp_path / "s.json")
+    try:
+        assert_load_error([tmp_path / "s.json"], "s.json", "a socket", ONLY_REGULAR)
+        assert f"{tmp_path / 's.json'} is a socket: skipped (only regular files are read)" in load_snapshot([tmp_path]).warnings
+    finally:
+        server.close()
+
+
+def test_a_device_named_is_an_error(no_hang):
+    if not Path("/dev/null").exists() or Path("/dev/null").is_file():
+        pytest.skip("no /dev/null device")
+    assert_load_error(["/dev/null"], "/dev/null", "a character device", ONLY_REGULAR)
+
+
+def test_proc_files_are_not_read(tmp_path, no_hang):
+    status = Path("/proc/self/status")
+    if not status.is_file():
+        pytest.skip("no /proc")
+    assert_load_error([status], str(status), "a kernel pseudo-file", ONLY_REGULAR)
+    assert_load_error(["/proc/self"], "/proc/self", "kernel pseudo-files")
+    write_files(tmp_path, populated_org().files())
+    (tmp_path / "status.json").symlink_to(status)
+    snapshot = load_snapshot([tmp_path])
+    assert f"{tmp_path / 'status.json'} is a kernel pseudo-file (/proc, /sys): skipped (only regular files are read)" \
+        in snapshot.warnings
+
+
+def test_a_link_to_a_file_is_read_and_a_link_to_a_folder_is_a_warning(tmp_path):
+    write_files(tmp_path / "real", populated_org().files())
+    (tmp_path / "snap").mkdir()
+    (tmp_path / "snap" / f"{DEV}.json").symlink_to(tmp_path / "real" / f"{DEV}.json")
+    (tmp_path / "snap" / "more").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "snap" / "gone.json").symlink_to(tmp_path / "nowhere.json")
+    snapshot = load_snapshot([tmp_path / "snap"])
+    assert set(snapshot.accounts) == {DEV}
+    assert snapshot.warnings[:2] == (
+        f"{tmp_path / 'snap' / 'gone.json'} is a broken link: skipped",
+        f"{tmp_path / 'snap' / 'more'} is a link to a folder: not followed, so its files are not in the snapshot "
+        "(give the folder itself to read them)",
+    )
+
+
+def unreadable(path: Path, monkeypatch, *, folder: bool) -> None:
+    """``chmod 000`` on ``path``; where that does not stop this process (root), the read is refused by
+    patching what the reader uses to open it (``os.scandir`` for a folder, ``os.open`` for a file)."""
+    path.chmod(0)
+    try:
+        os.listdir(path) if folder else path.read_bytes()
+    except PermissionError:
+        return  # chmod works here
+    name = "scandir" if folder else "open"
+    real = getattr(os, name)
+
+    def refuse(target, *args, **kwargs):
+        if Path(target) == path:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(os, name, refuse)
+
+
+@pytest.fixture
+def restore_modes(tmp_path):
+    yield
+    for path in [tmp_path, *tmp_path.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o700)
+
+
+def test_a_file_that_cannot_be_read_names_the_file(tmp_path, monkeypatch, restore_modes):
+    write_files(tmp_path, populated_org().files())
+    locked = tmp_path / f"{PROD}.json"
+    unreadable(locked, monkeypatch, folder=False)
+    for given in ([locked], [tmp_path]):
+        text = assert_load_error(given, str(locked), "cannot be read (PermissionError: Permission denied)")
+        assert text.startswith(str(locked))
+
+
+def test_an_unreadable_subfolder_is_a_warning_naming_it(tmp_path, monkeypatch, restore_modes):
+    org = populated_org()
+    org.full_access_everywhere()
+    files = dict(org.files())
+    write_files(tmp_path, [(f"{DEV}.json", files[f"{DEV}.json"]), ("organization.json", files["organization.json"]),
+                           (f"prod/{PROD}.json", files[f"{PROD}.json"])])
+    unreadable(tmp_path / "prod", monkeypatch, folder=True)
+    snapshot = load_snapshot([tmp_path])
+    assert set(snapshot.accounts) == {DEV}
+    assert snapshot.warnings[0] == (f"{tmp_path / 'prod'} cannot be read (PermissionError: Permission denied): "
+                                    "its files are not in the snapshot")
+    assert read_module.read_files([tmp_path]).warnings == (snapshot.warnings[0],)
+
+
+def test_an_unreadable_folder_named_is_an_error(tmp_path, monkeypatch, restore_modes):
+    write_files(tmp_path / "snap", populated_org().files())
+    unreadable(tmp_path / "snap", monkeypatch, folder=True)
+    assert_load_error([tmp_path / "snap"], str(tmp_path / "snap"), "cannot be read (PermissionError")
+
+
+# -- interrupted collections -------------------------------------------------------------------------
+
+STAGING = "444444444444"
+SANDBOX = "555555555555"
+
+
+def collected_org() -> Org:
+    """dev, prod, staging and sandbox in the organization; the manifests below say what was collected."""
+    org = populated_org()
+    org.accounts[DEV].name, org.accounts[PROD].name = "dev", "prod"
+    org.account(STAGING, name="staging").user("stager")
+    org.account(SANDBOX, name="sandbox").user("player")
+    org.full_access_everywhere()
+    return org
+
+
+def manifest(finished: bool | None, **outcomes: str) -> dict:
+    """A collection.json; ``finished`` None writes ``"finished_at": null`` (the older collector's interrupted run)."""
+    data = {"Kind": read_module.MANIFEST_KIND, "version": 1, "started_at": "2026-01-01T00:00:00+00:00",
+            "caller": "arn:aws:iam::111111111111:user/c", "caller_account": "111111111111",
+            "options": {"org": True, "accounts": [], "exclude_accounts": []},
+            "accounts": {account_id: {"status": status, "name": None} for account_id, status in outcomes.items()}}
+    if finished:
+        data["finished_at"] = "2026-01-01T00:05:00+00:00"
+    elif finished is None:
+        data["finished_at"] = None
+    return data
+
+
+def collection_files(org: Org, data: dict, *accounts: str) -> list[tuple[str, object]]:
+    files = dict(org.files())
+    return [*((f"{a}.json", files[f"{a}.json"]) for a in accounts), ("organization.json", files["organization.json"]),
+            ("collection.json", data)]
+
+
+def unfinished(snapshot) -> list[str]:
+    return [w for w in snapshot.warnings if "did not finish" in w]
+
+
+@pytest.mark.parametrize("finished_at", [False, None], ids=["absent", "null"])
+def test_an_interrupted_collection_names_the_organization_accounts_not_collected(finished_at):
+    data = manifest(finished_at, **{DEV: "ok", PROD: "ok", STAGING: "pending", SANDBOX: "pending"})
+    snapshot = snapshot_from_data(collection_files(collected_org(), data, DEV, PROD))
+    assert unfinished(snapshot) == [
+        f"the collection in collection.json did not finish: accounts {STAGING} (staging), {SANDBOX} (sandbox) "
+        "were not collected; answers about paths through them are unknown"]
+
+
+def test_an_interrupted_collection_counts_every_organization_account_without_a_file():
+    # the manifest was last written early: it knows nothing of prod, whose file is missing too
+    data = manifest(False, **{DEV: "ok"})
+    snapshot = snapshot_from_data(collection_files(collected_org(), data, DEV, STAGING, SANDBOX))
+    assert unfinished(snapshot) == [
+        f"the collection in collection.json did not finish: account {PROD} (prod) was not collected; "
+        "answers about paths through it are unknown"]
+
+
+def test_a_finished_collection_has_no_such_warning():
+    data = manifest(True, **{DEV: "ok", PROD: "ok", STAGING: "ok", SANDBOX: "ok"})
+    assert unfinished(snapshot_from_data(collection_files(collected_org(), data, DEV, PROD))) == []
+
+
+def test_an_interrupted_collection_leaves_out_failed_skipped_and_excluded_accounts():
+    data = manifest(False, **{DEV: "ok", PROD: "failed", STAGING: "skipped"})
+    data["options"]["exclude_accounts"] = [SANDBOX]
+    snapshot = snapshot_from_data(collection_files(collected_org(), data, DEV))
+    assert unfinished(snapshot) == []
+    assert any(f"account {PROD} could not be collected" in w for w in snapshot.warnings)
+    data["options"] = {"accounts": [DEV, STAGING]}  # --account: only those were to be read
+    data["accounts"][STAGING]["status"] = "pending"
+    (warning,) = unfinished(snapshot_from_data(collection_files(collected_org(), data, DEV)))
+    assert f"account {STAGING} (staging) was not collected" in warning
+
+
+def test_an_interrupted_collection_without_an_organization_file_names_its_pending_accounts():
+    data = manifest(False, **{DEV: "ok", PROD: "pending", STAGING: "pending"})
+    data["accounts"][PROD]["name"] = "prod"
+    files = [(f"{DEV}.json", collected_org().accounts[DEV].to_json()), ("collection.json", data)]
+    assert unfinished(snapshot_from_data(files)) == [
+        f"the collection in collection.json did not finish: accounts {PROD} (prod), {STAGING} were not collected; "
+        "answers about paths through them are unknown"]
+    data["accounts"] = {DEV: {"status": "ok"}}
+    assert unfinished(snapshot_from_data(files)) == [
+        "the collection in collection.json did not finish: which accounts it did not collect is unknown "
+        "(it lists none as pending, and no organization file lists the accounts); "
+        "answers about paths through them are unknown"]
+
+
+def test_a_long_list_of_accounts_not_collected_is_cut_short():
+    org = collected_org()
+    many = [f"{900000000000 + n}" for n in range(25)]
+    for account_id in many:
+        org.account(account_id)
+    data = manifest(False, **{DEV: "ok"})
+    (warning,) = unfinished(snapshot_from_data(collection_files(org, data, DEV)))
+    assert "and 8 more were not collected" in warning  # prod, staging, sandbox and 25: 20 named and "\n" not in warning
+
+
+def test_an_interrupted_collection_on_disk_names_the_manifest(tmp_path):
+    data = manifest(False, **{DEV: "ok", PROD: "ok", STAGING: "pending"})
+    write_files(tmp_path, collection_files(collected_org(), data, DEV, PROD, SANDBOX))
+    (warning,) = unfinished(load_snapshot([tmp_path]))
+    assert warning.startswith(f"the collection in {tmp_path / 'collection.json'} did not finish: account {STAGING}")
+
+
+def test_the_organization_lists_its_account_ids():
+    organization = collected_org().snapshot().organization
+    assert organization.account_ids == (DEV, PROD, STAGING, SANDBOX)
+
+
+# -- reading the bytes once -------------------------------------------------------------------------
+
+def test_read_files_returns_the_bytes_and_what_the_scan_found(tmp_path):
+    write_files(tmp_path / "snap", populated_org().files())
+    write_files(tmp_path, [("regions.json", NOT_IAM["describe-regions.json"])])
+    buffers = read_module.read_files([tmp_path / "snap", tmp_path / "regions.json"])
+    files = snapshot_files([tmp_path / "snap", tmp_path / "regions.json"])
+    assert isinstance(buffers, list) and [path for path, _ in buffers] == list(files)
+    assert all(raw == path.read_bytes() for path, raw in buffers)
+    assert buffers.from_folder == files.from_folder and buffers.warnings == files.warnings == ()
+
+
+@pytest.mark.parametrize("fast", FAST_PATHS)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le-bom", "utf-16-be"])
+def test_snapshot_from_buffers_reads_as_snapshot_from_files_does(tmp_path, monkeypatch, fast, encoding):
+    use_fast_path(monkeypatch, fast)
+    org = powershell_org()
+    for name, data in [*org.files(), ("regions.json", NOT_IAM["describe-regions.json"])]:
+        (tmp_path / name).write_bytes(encoded_file(data, encoding))
+    expected = load_snapshot([tmp_path])
+    snapshot = read_module.snapshot_from_buffers(read_module.read_files([tmp_path]))
+    assert snapshot == expected and snapshot.warnings == expected.warnings
+    assert f"{tmp_path / 'regions.json'} {SKIPPED}" in snapshot.warnings
+
+
+def test_snapshot_from_buffers_parses_those_bytes_not_the_files_now(tmp_path, monkeypatch):
+    org = populated_org()
+    org.account(DEV).user("alice", allow("sts:AssumeRole", DEPLOY))
+    write_files(tmp_path, org.files())
+    buffers = read_module.read_files([tmp_path])
+    org.account(DEV).user("mallory")  # the files change after they were read (and hashed)
+    write_files(tmp_path, org.files())
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError("snapshot_from_buffers read the disk")
+
+    monkeypatch.setattr(read_module, "_read_file", no_disk)
+    monkeypatch.setattr(os, "open", no_disk)
+    snapshot = read_module.snapshot_from_buffers(buffers)
+    assert snapshot.principal(user_arn(DEV, "alice")) is not None
+    assert snapshot.principal(user_arn(DEV, "mallory")) is None
+
+
+def test_snapshot_from_buffers_errors_name_the_path():
+    bad = Path("/snap/broken.json")
+    with pytest.raises(SnapshotError) as caught:
+        read_module.snapshot_from_buffers([(bad, b'{\n  "UserDetailList": [\n    {"Arn": ,}\n  ]\n}\n')])
+    assert one_line_error(caught.value).startswith(f"{bad}: invalid JSON at line 3 column 13")
+    with pytest.raises(SnapshotError, match="regions.json: neither"):
+        read_module.snapshot_from_buffers([(Path("regions.json"), b'{"Regions": []}')])
+    snapshot = read_module.snapshot_from_buffers(
+        [(Path(f"{DEV}.json"), json.dumps(populated_org().accounts[DEV].to_json()).encode()),
+         (Path("regions.json"), b'{"Regions": []}')], from_folder=[Path("regions.json")], warnings=["read note"])
+    assert snapshot.warnings[0] == "read note" and f"regions.json {SKIPPED}" in snapshot.warnings
+
+
+def test_snapshot_from_files_reads_each_file_once(tmp_path, monkeypatch):
+    write_files(tmp_path, populated_org().files())
+    files = snapshot_files([tmp_path])
+    read = []
+    real = read_module._read_file
+    monkeypatch.setattr(read_module, "_read_file", lambda path: read.append(path) or real(path))
+    load_snapshot([tmp_path])
+    assert sorted(read) == sorted(files)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\,:ab \n\u00e9\U0001F600', max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(alphabet='[]{}"\\:a', max_size=3), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def depth_of(value) -> int:
+    """How deep arrays and objects nest in ``value`` (the reference: a plain recursive walk)."""
+    if isinstance(value, dict):
+        return 1 + max((depth_of(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth_of(v) for v in value), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, limit=st.integers(1, 6), ascii_only=st.booleans(), indent=st.sampled_from([None, 1]))
+def test_the_depth_of_json_text_is_the_depth_of_its_value(value, limit, ascii_only, indent):
+    text = json.dumps(value, ensure_ascii=ascii_only, indent=indent).encode()
+    assert read_module._text_too_deep(text, limit) == (depth_of(value) > limit)
