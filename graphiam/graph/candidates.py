@@ -25,7 +25,7 @@ from ..snapshot.model import Principal, Role, Statement
 from ..policy import PolicyEngine
 from ..policy.conditions import parse_operator
 from ..policy.evaluate import statements_for_action
-from ..policy.matching import wildcard_match
+from ..policy.matching import wildcard_match, wildcard_matcher
 
 _NARROWING_OPERATORS = {"StringEquals", "StringLike", "ArnEquals", "ArnLike"}
 
@@ -133,6 +133,7 @@ class ArnPatternIndex:
             return (pattern,) if pattern in self.principals else ()
         cached = self._matches.get(pattern)
         if cached is None:
-            cached = tuple(arn for arn in self.principals if wildcard_match(pattern, arn))
+            match = wildcard_matcher(pattern)  # compiled once, for every principal
+            cached = tuple(arn for arn in self.principals if match(arn))
             self._matches[pattern] = cached
         return cached

@@ -8,6 +8,8 @@ ARN matching that the Arn* condition operators (rule 4) rely on.
 
 from __future__ import annotations
 
+import pickle
+import re
 import string
 
 import pytest
@@ -25,6 +27,7 @@ from graphiam.policy.matching import (
     resources_match,
     substitute_variables,
     wildcard_match,
+    wildcard_matcher,
 )
 
 ACCOUNT = "123456789012"
@@ -541,3 +544,174 @@ def test_rule4_property_arn_pattern_with_star_account_matches_any_account(accoun
 @given(st.lists(st.text(alphabet="ab*?:/", max_size=6), min_size=1, max_size=3), st.text(alphabet="ab:/*?", max_size=6))
 def test_one_regex_for_a_resource_list_matches_what_any_of_its_patterns_matches(patterns, value):
     assert (any_pattern_regex(patterns).fullmatch(value) is not None) == any(wildcard_match(p, value) for p in patterns)
+
+
+# -- linear-time matching: no pattern can make a match backtrack ------------------------
+#
+# Patterns used to be translated to Python regexes ("*" -> ".*"), which backtrack: a 39-character
+# Resource, "arn:aws:iam::*:role/" then nine "a*" then "b", took minutes against a role named with
+# 64 "a"s. The matcher is now the greedy glob algorithm. These tests hold it to an obviously correct
+# reference on random inputs, to what the regexes answered (on inputs too small for backtracking to
+# matter), and run the hostile shapes at sizes where the regexes would not finish.
+
+
+def reference_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """Dynamic programming over (pattern prefix, text prefix): ``*`` any run, ``?`` one character, a
+    substituted-wildcard marker the literal ``*`` / ``?``, anything else itself (ASCII case folded
+    with ``ignore_case``)."""
+    literal = {"\ue000": "*", "\ue001": "?"}
+    fold = str.lower if ignore_case else (lambda c: c)
+    matched = [True] + [False] * len(value)  # pattern[:0] against value[:j]
+    for p in pattern:
+        if p == "*":
+            row = [matched[0]]
+            for j in range(1, len(value) + 1):
+                row.append(matched[j] or row[j - 1])
+        else:
+            c = fold(literal.get(p, p))
+            row = [False] + [matched[j - 1] and (p == "?" or fold(value[j - 1]) == c) for j in range(1, len(value) + 1)]
+        matched = row
+    return matched[-1]
+
+
+def old_regex_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """What wildcard_match answered before (a regex per pattern), safe here only on short inputs."""
+    if "*" not in pattern and "?" not in pattern:
+        pattern = pattern.replace("\ue000", "*").replace("\ue001", "?")
+        return pattern.lower() == value.lower() if ignore_case else pattern == value
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c.replace("\ue000", "*").replace("\ue001", "?"))
+                   for c in pattern)
+    return re.fullmatch(body, value, re.DOTALL | (re.IGNORECASE if ignore_case else 0)) is not None
+
+
+small_patterns = st.text(alphabet="aAbB*?\ue000\ue001", max_size=12)
+small_texts = st.text(alphabet="aAbB*?", max_size=16)
+
+
+@PROPS
+@given(small_patterns, small_texts)
+def test_property_matcher_agrees_with_the_reference_case_sensitive(pattern, value):
+    expected = reference_match(pattern, value)
+    assert wildcard_match(pattern, value) == expected
+    assert wildcard_matcher(pattern)(value) == expected
+    assert (any_pattern_regex([pattern]).fullmatch(value) is not None) == expected
+
+
+@PROPS
+@given(small_patterns, small_texts)
+def test_property_matcher_agrees_with_the_reference_ignoring_case(pattern, value):
+    expected = reference_match(pattern, value, ignore_case=True)
+    assert wildcard_match(pattern, value, ignore_case=True) == expected
+    assert wildcard_matcher(pattern, ignore_case=True)(value) == expected
+    assert action_matches([pattern], value) == expected
+
+
+@PROPS
+@given(st.text(alphabet="ab*", max_size=14), st.text(alphabet="ab", max_size=24))
+def test_property_star_only_patterns_agree_with_the_reference(pattern, value):
+    # no "?": every segment is literal and found with str methods (the shapes the engine sees most)
+    assert wildcard_match(pattern, value) == reference_match(pattern, value)
+    assert wildcard_match(pattern.upper(), value, ignore_case=True) == reference_match(pattern, value)
+
+
+# Characters where re.IGNORECASE and str.lower() disagree, or that fold to ASCII: the old regexes' rules
+# for them are kept exactly (the long s is an "s", the Kelvin sign a "k", to a pattern with a wildcard).
+_CASE_TRAPS = "sSkKiI\u017f\u212a\u0130\u0131\u03c3\u03c2\u03a3\u00df\u1e9e\u01c4\u01c5\u01c6"
+
+
+@PROPS
+@given(st.text(alphabet=_CASE_TRAPS + "*?\ue000", max_size=8), st.text(alphabet=_CASE_TRAPS + "*", max_size=10))
+def test_property_matcher_answers_what_the_regexes_answered_for_every_character(pattern, value):
+    for ignore_case in (False, True):
+        assert wildcard_match(pattern, value, ignore_case) == old_regex_match(pattern, value, ignore_case)
+
+
+@PROPS
+@given(st.lists(st.text(alphabet="ab*?:/\ue000", max_size=7), min_size=1, max_size=5), st.text(alphabet="ab:/*?", max_size=8))
+def test_property_one_matcher_for_a_resource_list_agrees_with_the_reference(patterns, value):
+    matcher = any_pattern_regex(patterns)
+    expected = any(reference_match(p, value) for p in patterns)
+    assert (matcher.fullmatch(value) is not None) == expected
+    assert (pickle.loads(pickle.dumps(matcher)).fullmatch(value) is not None) == expected
+
+
+def test_the_resource_list_matcher_keeps_the_call_shape_of_a_regex():
+    matcher = any_pattern_regex((f"arn:aws:iam::{ACCOUNT}:role/app-*", "arn:aws:iam::*:role/Deploy"))
+    assert matcher.fullmatch(ROLE) is not None
+    assert matcher.fullmatch(f"arn:aws:iam::{ACCOUNT}:role/app-x") is not None
+    assert matcher.fullmatch(f"arn:aws:iam::{ACCOUNT}:user/app-x") is None
+    assert any_pattern_regex(["arn:*"]) == any_pattern_regex(("arn:*",))  # a list and a tuple alike
+    assert hash(any_pattern_regex(["arn:*"])) == hash(any_pattern_regex(("arn:*",)))
+
+
+HOSTILE = "arn:aws:iam::*:role/" + "a*" * 9 + "b"  # legal in any Resource, ArnLike or StringLike value
+A64 = f"arn:aws:iam::{ACCOUNT}:role/" + "a" * 64  # a legal role name
+
+
+def hostile(k: int, segment: str = "a", kind: str = "role") -> str:
+    return f"arn:aws:iam::*:{kind}/" + (segment + "*") * k + "b"
+
+
+def test_the_hostile_resource_of_the_report_is_decided_at_once():
+    assert len(HOSTILE) == 39
+    assert not wildcard_match(HOSTILE, A64)
+    assert wildcard_match(HOSTILE, A64 + "b")
+    assert not arn_matches(HOSTILE, A64)
+    assert not resources_match([HOSTILE] * 10, A64, no_variables)  # ten took 526 s for one match
+    assert any_pattern_regex([HOSTILE] * 10).fullmatch(A64) is None
+    assert any_pattern_regex([HOSTILE] * 10).fullmatch(A64 + "b") is not None
+    assert not resource_pattern_matches(HOSTILE, A64, no_variables)
+
+
+@pytest.mark.parametrize("k", [9, 20, 40])
+@pytest.mark.parametrize("n", [64, 1024, 4096])
+@pytest.mark.parametrize("segment", ["a", "a?", "?a", "aa"])
+def test_hostile_patterns_at_sizes_the_regexes_would_never_finish(k, n, segment):
+    pattern = hostile(k, segment)
+    text = f"arn:aws:iam::{ACCOUNT}:role/" + "a" * n
+    assert not wildcard_match(pattern, text)
+    assert wildcard_match(pattern, text + "b") == (n >= k * len(segment))
+    assert not wildcard_match(pattern.upper(), text, ignore_case=True)
+    assert not arn_matches(pattern, text)
+    assert any_pattern_regex([pattern, pattern + "c"]).fullmatch(text) is None
+
+
+@pytest.mark.parametrize("n", [64, 4096])
+def test_hostile_action_and_string_like_values_are_decided_at_once(n):
+    assert not action_matches(["sts:" + "A*" * 40 + "B"], "sts:" + "a" * n)
+    assert action_matches(["sts:" + "A*" * 40 + "B"], "sts:" + "a" * n + "b")
+    assert not action_matches(["*" + "a?*" * 30 + "c"], "A" * n)  # "?" segments, case-insensitive
+    assert not wildcard_match("*" + "\u017f*" * 30 + "x", "s" * n, ignore_case=True)  # the re.IGNORECASE rules
+
+
+def test_hostile_string_like_and_arn_like_conditions_are_decided_at_once():
+    from graphiam.policy.conditions import RequestContext, evaluate_condition
+    from graphiam.snapshot.model import Condition
+
+    context = RequestContext({"aws:PrincipalTag/team": ["a" * 4096], "aws:PrincipalArn": [A64]}, ())
+    value = "a*" * 40 + "b"
+    assert evaluate_condition(Condition("StringLike", "aws:PrincipalTag/team", (value,)), context) is False
+    assert evaluate_condition(Condition("StringNotLike", "aws:PrincipalTag/team", (value,)), context) is True
+    assert evaluate_condition(Condition("ArnLike", "aws:PrincipalArn", (HOSTILE,)), context) is False
+    assert evaluate_condition(Condition("ArnNotLike", "aws:PrincipalArn", (HOSTILE,)), context) is True
+
+
+def test_a_hostile_policy_does_not_stall_the_graph():
+    # what `graphiam reach` hung on: identity Resources, a trust's ArnLike and a StringLike, all hostile
+    from builders import Org, allow, trust_account
+    from graphiam.graph.build import build_graph
+    from graphiam.graph.schema import CAN_ASSUME
+
+    org = Org()
+    account = org.account(ACCOUNT)
+    arn_like = {"ArnLike": {"aws:PrincipalArn": hostile(20, kind="user")}}
+    account.role("a" * 64, trusts=trust_account(ACCOUNT))
+    account.role("a" * 63 + "b", trusts=trust_account(ACCOUNT))
+    account.role("b" * 64, trusts=trust_account(ACCOUNT, condition=arn_like))
+    account.user("mallory", allow("sts:AssumeRole", [hostile(k) for k in range(9, 19)]))
+    account.user("a" * 64, allow("sts:AssumeRole", "*"))
+    graph = build_graph(org.snapshot())
+    mallory, aaa = f"arn:aws:iam::{ACCOUNT}:user/mallory", f"arn:aws:iam::{ACCOUNT}:user/" + "a" * 64
+    assert not graph.has_edge(mallory, f"arn:aws:iam::{ACCOUNT}:role/" + "a" * 64, CAN_ASSUME)
+    assert graph.has_edge(mallory, f"arn:aws:iam::{ACCOUNT}:role/" + "a" * 63 + "b", CAN_ASSUME)
+    assert not graph.has_edge(aaa, f"arn:aws:iam::{ACCOUNT}:role/" + "b" * 64, CAN_ASSUME)
