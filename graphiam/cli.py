@@ -1,34 +1,126 @@
 """The command line: a thin layer over :mod:`graphiam.access`; its text comes from :mod:`graphiam.present.text`.
 
-Exit codes (documented in the README):
-  0  reachable / all checks hold / query answered
-  1  not reachable / a check failed
-  2  bad input: unreadable or malformed snapshot, unknown or ambiguous name,
-     a message that is not an AccessDenied text, bad arguments, no credentials
-  3  collect: some accounts could not be collected (the others were)
+Exit codes (:class:`ExitCode`, documented in the README):
+  0    OK: reachable / all checks hold / query answered / written
+  1    NOT_REACHABLE: not reachable / a check failed
+  2    BAD_INPUT: unreadable or malformed snapshot or check file, unknown or
+       ambiguous name, a message that is not an AccessDenied text, bad
+       arguments, no credentials
+  3    SOME_ACCOUNTS_FAILED: collect: some accounts could not be collected
+       (the others were)
+  70   INTERNAL_ERROR (sysexits' EX_SOFTWARE): a bug in graphiam. Any
+       unexpected exception ends with one line on standard error,
+       ``graphiam: internal error: <what> (run with --debug for the
+       traceback)``; with the global ``--debug`` the traceback is printed
+       instead. It is never 1, which CI would read as an answer.
+  130  INTERRUPTED: Ctrl-C (KeyboardInterrupt), one line
+       ``graphiam: interrupted`` (128 + SIGINT, as shells report it)
+  141  PIPE_CLOSED: standard output was closed before the answer was written
+       (``graphiam reach X | head``): nothing more is said (128 + SIGPIPE)
+
+Terminal safety: everything the command line writes as text goes through
+:func:`_out` / :func:`_line` / :func:`_error` / :func:`_warning`, which pass it
+through :func:`graphiam.present.text.terminal_safe`: control characters,
+escape sequences, lone surrogates and whatever the stream's encoding cannot
+hold, from snapshot strings, check files or arguments, are shown escaped
+(``\\x1b``), never sent raw. Errors and warnings are one line each (a newline
+in them is escaped). ``--json`` output is ``json.dumps`` with ``ensure_ascii``:
+ASCII only, so it passes through unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
+import enum
 import json
 import os
 import sqlite3
 import sys
 import time
+import traceback
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence, TextIO
 
 from .access import AccessGraph, PathResult, load_with_report
 from .policy import ASSUME_ROLE, PASS_ROLE
-from .present.text import indented, rows_text
+from .present.text import indented, rows_text, terminal_safe
 from .queries.denied import DeniedMessageError
 from .queries.errors import QueryError
 from .queries.paths import ReachRow
 from .queries.resolve import UnknownPrincipalError
 from .snapshot.read import SnapshotError
 
-EXIT_OK, EXIT_NOT_REACHABLE, EXIT_BAD_INPUT, EXIT_SOME_ACCOUNTS_FAILED = 0, 1, 2, 3
+
+class ExitCode(enum.IntEnum):
+    """graphiam's exit codes: the one list (see the module docstring and the README)."""
+
+    OK = 0
+    NOT_REACHABLE = 1
+    BAD_INPUT = 2
+    SOME_ACCOUNTS_FAILED = 3
+    INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE
+    INTERRUPTED = 130  # 128 + SIGINT
+    PIPE_CLOSED = 141  # 128 + SIGPIPE
+
+
+# the names the rest of this module (and older callers) use
+EXIT_OK = ExitCode.OK
+EXIT_NOT_REACHABLE = ExitCode.NOT_REACHABLE
+EXIT_BAD_INPUT = ExitCode.BAD_INPUT
+EXIT_SOME_ACCOUNTS_FAILED = ExitCode.SOME_ACCOUNTS_FAILED
+EXIT_INTERNAL_ERROR = ExitCode.INTERNAL_ERROR
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
+EXIT_PIPE_CLOSED = ExitCode.PIPE_CLOSED
+
+# an internal error's one line says at most this much of the exception's message
+_INTERNAL_MESSAGE_LIMIT = 300
+
+
+# -- writing: every line of text graphiam prints passes here ---------------------------------------
+
+def _encoding(stream: TextIO) -> str:
+    return getattr(stream, "encoding", None) or "utf-8"
+
+
+def _out(text: str) -> None:
+    """Rendered text (maybe many lines, ours) on standard output, escaped for the terminal."""
+    stream = sys.stdout
+    _write_stdout(stream, terminal_safe(text, encoding=_encoding(stream)) + "\n")
+
+
+def _line(text: str) -> None:
+    """One line on standard output; a newline inside it is escaped."""
+    stream = sys.stdout
+    _write_stdout(stream, terminal_safe(text, one_line=True, encoding=_encoding(stream)) + "\n")
+
+
+def _write_stdout(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text)
+    except BrokenPipeError:
+        raise _StdoutClosed() from None
+
+
+def _stderr_line(text: str) -> None:
+    stream = sys.stderr
+    try:
+        stream.write(terminal_safe(text, one_line=True, encoding=_encoding(stream)) + "\n")
+    except BrokenPipeError:  # nobody reads standard error any more: nothing can be said
+        pass
+
+
+def _error(message: object) -> None:
+    """``graphiam: error: <message>``: one line on standard error."""
+    _stderr_line(f"graphiam: error: {message}")
+
+
+def _warning(message: object) -> None:
+    _stderr_line(f"graphiam: warning: {message}")
+
+
+def _json(value: Any) -> None:
+    """One JSON value on standard output (ASCII: ``ensure_ascii`` escapes everything else, lone surrogates too)."""
+    _out(json.dumps(value, indent=2))
 
 
 class CheckFileError(ValueError):
@@ -39,13 +131,23 @@ class _Parser(argparse.ArgumentParser):
     """argparse with graphiam's one-line errors (exit code 2)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"graphiam: error: {self.prog}: {message} (see '{self.prog} --help')", file=sys.stderr)
+        _error(f"{self.prog}: {message} (see '{self.prog} --help')")
         sys.exit(EXIT_BAD_INPUT)
+
+
+_DEBUG_HELP = "on an internal error (exit code 70), print the traceback instead of one line"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="graphiam", description="Who can reach which AWS IAM role, and why not.")
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
+    # --debug is global, and also accepted after the command (it must not reset the global one: SUPPRESS)
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[debug], **kw)
 
     def data(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", action="append", required=True, metavar="PATH",
@@ -62,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="what the request carries, e.g. aws:MultiFactorAuthPresent=true (repeatable; "
                             "a key given twice has both values): conditions on it are decided, not listed")
 
-    p = sub.add_parser("path", help="can SOURCE reach TARGET? the chain, or why not and the fix")
+    p = command("path", help="can SOURCE reach TARGET? the chain, or why not and the fix")
     p.add_argument("source")
     p.add_argument("target")
     p.add_argument("--action", default=ASSUME_ROLE, choices=[ASSUME_ROLE, PASS_ROLE])
@@ -70,27 +172,27 @@ def _parser() -> argparse.ArgumentParser:
     context(p)
     common(p)
 
-    p = sub.add_parser("why", help="explain a pasted AccessDenied message")
+    p = command("why", help="explain a pasted AccessDenied message")
     p.add_argument("message", help="the error text ('-' reads it from standard input)")
     p.add_argument("--service", help="for an iam:PassRole message: the service the role was passed to")
     context(p)
     common(p)
 
-    p = sub.add_parser("reach", help="roles SOURCE can reach, with hop counts")
+    p = command("reach", help="roles SOURCE can reach, with hop counts")
     p.add_argument("source")
     context(p)
     common(p)
 
-    p = sub.add_parser("who-can", help="principals that can reach TARGET")
+    p = command("who-can", help="principals that can reach TARGET")
     p.add_argument("target")
     context(p)
     common(p)
 
-    p = sub.add_parser("check", help="assert paths that must (or must not) exist, and explain AccessDenied tickets")
+    p = command("check", help="assert paths that must (or must not) exist, and explain AccessDenied tickets")
     p.add_argument("checks", help="a JSON file: {\"checks\": [{name, source, target, action, service, expect} | {name, why}]}")
     common(p)
 
-    p = sub.add_parser("map", help="write a self-contained interactive HTML access map")
+    p = command("map", help="write a self-contained interactive HTML access map")
     p.add_argument("-o", "--output", required=True, metavar="FILE.html")
     p.add_argument("--focus", metavar="ARN", help="only this node's neighbourhood (either direction)")
     p.add_argument("--depth", type=int, default=2, help="with --focus: how many hops around it (default 2)")
@@ -101,19 +203,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-nodes", type=int, default=1500, help="refuse larger maps (default 1500)")
     data(p)
 
-    p = sub.add_parser("export", help="write the access graph as GraphML, GEXF or JSON Lines (Gephi, Neo4j, jq)")
+    p = command("export", help="write the access graph as GraphML, GEXF or JSON Lines (Gephi, Neo4j, jq)")
     p.add_argument("--format", required=True, choices=["graphml", "gexf", "jsonl"])
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': standard output, jsonl only)")
     data(p)
 
-    p = sub.add_parser("build", help="build (and cache) the access graph; print counts and per-phase timings")
+    p = command("build", help="build (and cache) the access graph; print counts and per-phase timings")
     p.add_argument("--engine", choices=["local", "processes", "dask"], default="local",
                    help="processes: partitions on this machine's cores (POSIX); "
                         "dask: on a Dask cluster (pip install 'graphiam[dask]')")
     p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing cluster (default: a local one)")
     common(p)
 
-    p = sub.add_parser("collect", help="export accounts (and with --org the organization) into a snapshot folder")
+    p = command("collect", help="export accounts (and with --org the organization) into a snapshot folder")
     p.add_argument("-o", "--output", required=True, metavar="SNAPSHOT_DIR")
     p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
     p.add_argument("--region", help="region for the STS/IAM/Organizations clients (default: the profile's, else us-east-1)")
@@ -128,7 +230,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="skip accounts whose file is already in SNAPSHOT_DIR")
     p.add_argument("--json", action="store_true", help="print the manifest as JSON; no progress line")
 
-    p = sub.add_parser("synth", help="write a synthetic organization snapshot (benchmarks, demos); same arguments, same bytes")
+    p = command("synth", help="write a synthetic organization snapshot (benchmarks, demos); same arguments, same bytes")
     p.add_argument("--accounts", type=int, required=True, metavar="N", help="how many accounts (about 30 users and 100 roles each)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="writes DIR/organization.json and DIR/accounts/ID.json")
@@ -138,9 +240,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _print_result(result: PathResult, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(result.to_dict(), indent=2))
+        _json(result.to_dict())
     else:
-        print(result.to_text())
+        _out(result.to_text())
 
 
 def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str, facts: list[dict] | None = None,
@@ -150,9 +252,9 @@ def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str,
         if facts is not None:
             out["trust_facts"] = facts
         out["warnings"] = list(warnings)
-        print(json.dumps(out, indent=2))
+        _json(out)
         return
-    print(rows_text(rows, heading, facts or ()))
+    _out(rows_text(rows, heading, facts or ()))
 
 
 def _context(args: argparse.Namespace) -> dict[str, list[str]] | None:
@@ -166,65 +268,203 @@ def _context(args: argparse.Namespace) -> dict[str, list[str]] | None:
     return stated or None
 
 
+# -- check files --------------------------------------------------------------------------------------
+
+_CHECK_STRINGS = ("name", "source", "target", "why")  # must be strings when present
+_CHECK_OPTIONAL_STRINGS = ("action", "service")  # a string, or null for the default
+
+
 def _load_checks(path: str) -> list[dict]:
+    """The entries of a check file, each checked for shape and types; :class:`CheckFileError` (one line,
+    naming the file and the entry: ``checks[3].source must be a string``) otherwise."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_bytes()
     except OSError as error:
         raise CheckFileError(f"{path}: cannot be read ({error.strerror or error})") from None
+    try:
+        text = raw.decode("utf-8-sig")  # a byte order mark (Windows editors write one) is accepted
+    except UnicodeDecodeError as error:
+        raise CheckFileError(f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise CheckFileError(f"{path}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
-    checks = data.get("checks") if isinstance(data, dict) else None
+    except RecursionError:
+        raise CheckFileError(f"{path}: invalid JSON: nested too deeply") from None
+    except ValueError as error:  # e.g. an integer with more digits than Python converts
+        raise CheckFileError(f"{path}: invalid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise CheckFileError(f"{path}: expected an object with a list \"checks\", not {_json_type(data)}")
+    checks = data.get("checks")
     if not isinstance(checks, list):
-        raise CheckFileError(f"{path}: expected an object with a list \"checks\"")
+        raise CheckFileError(f"{path}: expected an object with a list \"checks\""
+                             + (f"; its \"checks\" is {_json_type(checks)}" if "checks" in data else ""))
     for index, check in enumerate(checks):
-        if not isinstance(check, dict) or not ("why" in check or {"source", "target", "expect"} <= check.keys()):
-            raise CheckFileError(f"{path}: checks[{index}] needs either \"why\" or \"source\", \"target\" and \"expect\"")
-        if "expect" in check and check["expect"] not in ("reachable", "unreachable"):
-            raise CheckFileError(f"{path}: checks[{index}].expect must be \"reachable\" or \"unreachable\"")
-        stated = check.get("context")
-        if stated is not None and not (isinstance(stated, dict) and all(
-                isinstance(v, str) or isinstance(v, list) and all(isinstance(x, str) for x in v) for v in stated.values())):
-            raise CheckFileError(f"{path}: checks[{index}].context must map keys to a string or a list of strings")
+        problem = _check_problem(check)
+        if problem is not None:
+            raise CheckFileError(f"{path}: checks[{index}]{problem}")
     return checks
 
 
-def _run_checks(access: AccessGraph, checks: list[dict], as_json: bool) -> int:
+def _check_problem(check: object) -> str | None:
+    """What is wrong with one check entry (the text after ``checks[i]``), or ``None``."""
+    if not isinstance(check, dict):
+        return f" must be an object, not {_json_type(check)}"
+    if not ("why" in check or {"source", "target", "expect"} <= check.keys()):
+        return " needs either \"why\" or \"source\", \"target\" and \"expect\""
+    for key in _CHECK_STRINGS:
+        if key in check and not isinstance(check[key], str):
+            return f".{key} must be a string, not {_json_type(check[key])}"
+    for key in _CHECK_OPTIONAL_STRINGS:
+        if check.get(key) is not None and not isinstance(check[key], str):
+            return f".{key} must be a string or null, not {_json_type(check[key])}"
+    if "why" not in check and check["expect"] not in ("reachable", "unreachable"):
+        return ".expect must be \"reachable\" or \"unreachable\""
+    stated = check.get("context")
+    if stated is not None and not (isinstance(stated, dict) and all(
+            isinstance(v, str) or isinstance(v, list) and all(isinstance(x, str) for x in v) for v in stated.values())):
+        return ".context must map keys to a string or a list of strings"
+    return None
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of ``value``'s type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _run_checks(access: AccessGraph, path: str, checks: list[dict], as_json: bool) -> int:
+    """Decide every check, then print them all (an entry graphiam cannot answer is bad input, named, and
+    nothing is printed on standard output)."""
     outcomes = []
-    for check in checks:
+    texts = []
+    for index, check in enumerate(checks):
         name = check.get("name", "")
+        try:
+            if "why" in check:
+                result = access.why(check["why"], check.get("service"), check.get("context"))
+            else:
+                result = access.path(check["source"], check["target"], check.get("action") or ASSUME_ROLE,
+                                     check.get("service"), check.get("context"))
+        except (UnknownPrincipalError, QueryError, DeniedMessageError) as error:
+            raise CheckFileError(f"{path}: checks[{index}]{f' ({name})' if name else ''}: {error}") from None
         if "why" in check:
-            result = access.why(check["why"], check.get("service"), check.get("context"))
             outcomes.append({"name": name, "kind": "why", "passed": None, "result": result.to_dict()})
             if not as_json:
-                print(f"== TICKET  {name}")
-                print(indented(result.to_text(omit_warnings=access.warnings)))
+                texts.append((f"== TICKET  {name}", indented(result.to_text(omit_warnings=access.warnings))))
             continue
-        result = access.path(check["source"], check["target"], check.get("action") or ASSUME_ROLE, check.get("service"),
-                             check.get("context"))
         passed = result.reachable == (check["expect"] == "reachable")
         outcomes.append({"name": name, "kind": "path", "expect": check["expect"], "passed": passed, "result": result.to_dict()})
         if not as_json:
-            print(f"== {'PASS' if passed else 'FAIL'}  {name}  (expect {check['expect']})")
             # a failed check gets the whole story with the fix; a path that must stay closed gets no fix
-            print(indented(result.to_text(brief=passed, omit_warnings=access.warnings)))
+            texts.append((f"== {'PASS' if passed else 'FAIL'}  {name}  (expect {check['expect']})",
+                          indented(result.to_text(brief=passed, omit_warnings=access.warnings))))
     failed = [o for o in outcomes if o["passed"] is False]
     if as_json:
-        print(json.dumps({"checks": outcomes, "failed": len(failed)}, indent=2))
+        _json({"checks": outcomes, "failed": len(failed)})
     else:
+        for heading, text in texts:
+            _line(heading)
+            _out(text)
         asserted = sum(1 for o in outcomes if o["passed"] is not None)
-        print(f"{asserted - len(failed)} of {asserted} path checks hold; {len(outcomes) - asserted} ticket(s) explained")
+        _line(f"{asserted - len(failed)} of {asserted} path checks hold; {len(outcomes) - asserted} ticket(s) explained")
     return EXIT_NOT_REACHABLE if failed else EXIT_OK
 
 
+class _StdoutClosed(Exception):
+    """Standard output was closed by its reader (a pipe into ``head``): nothing more can be said."""
+
+
 def main(argv: Sequence[str] | None = None, hold: list | None = None) -> int:
-    """Run one command; its exit code. The loaded graph is appended to ``hold`` when one is given (see :func:`run`)."""
-    args = _parser().parse_args(argv)
+    """Run one command; its exit code (:class:`ExitCode`). The loaded graph is appended to ``hold`` when one
+    is given (see :func:`run`).
+
+    The guard: an unexpected exception is exit code 70 with one line on standard error (with ``--debug``,
+    the traceback), never a traceback with exit code 1; Ctrl-C is 130; a closed standard output is 141.
+    Usage errors and ``--help`` are returned too (2 and 0), not raised as :class:`SystemExit`.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv  # until the arguments are parsed
+    try:
+        try:
+            args = _parser().parse_args(argv)
+        except SystemExit as stop:  # --help, or a usage error already said in one line
+            return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
+        debug = bool(args.debug)
+        return _command(args, hold)
+    except KeyboardInterrupt:
+        _stderr_line("graphiam: interrupted")
+        return EXIT_INTERRUPTED
+    except _StdoutClosed:
+        _detach_stdout()
+        return EXIT_PIPE_CLOSED
+    except Exception as error:  # the guard: a bug, said as one
+        _internal_error(error, debug)
+        return EXIT_INTERNAL_ERROR
+
+
+def _internal_error(error: BaseException, debug: bool) -> None:
+    """Exit code 70's words: the traceback with ``--debug``, else one line naming the exception and where."""
+    if debug:
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        stream = sys.stderr
+        try:
+            stream.write(terminal_safe(text, encoding=_encoding(stream)))
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+        return
+    what = type(error).__name__
+    message = str(error)
+    if message:
+        if len(message) > _INTERNAL_MESSAGE_LIMIT:
+            message = message[:_INTERNAL_MESSAGE_LIMIT] + "..."
+        what += f": {message}"
+    where = _where(error)
+    if where:
+        what += f", in {where}"
+    _stderr_line(f"graphiam: internal error: {what} (run with --debug for the traceback)")
+
+
+def _where(error: BaseException) -> str:
+    """``graphiam/module.py line N``: the innermost frame of graphiam's own code the exception passed."""
+    package = Path(__file__).resolve().parent
+    found = ""
+    for frame in traceback.extract_tb(error.__traceback__):
+        try:
+            relative = Path(frame.filename).resolve().relative_to(package)
+        except (ValueError, OSError):
+            continue
+        found = f"{package.name}/{relative.as_posix()} line {frame.lineno}"
+    return found
+
+
+def _detach_stdout() -> None:
+    """After the reader closed standard output: point it at /dev/null, so the final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (in-process callers): nothing to do
+        pass
+
+
+def _command(args: argparse.Namespace, hold: list | None) -> int:
     if args.command == "collect":
         return _collect(args)
     if args.command == "synth":
         from .synth import run_cli as _synth
         return _synth(args)
     try:
+        if args.command == "check":  # a bad check file is said before the snapshot is read
+            args.loaded_checks = _load_checks(args.checks)
         hashing = time.perf_counter()
         key = _cache_key(args)
         hashed = time.perf_counter() - hashing
@@ -249,7 +489,7 @@ def main(argv: Sequence[str] | None = None, hold: list | None = None) -> int:
             report["timings"] = {"hash": hashed, **report["timings"]}
         code = _build_report(access, report, args) if args.command == "build" else _run(access, args)
     except (SnapshotError, UnknownPrincipalError, QueryError, DeniedMessageError, CheckFileError) as error:
-        print(f"graphiam: error: {error}", file=sys.stderr)
+        _error(error)
         return EXIT_BAD_INPUT
     _print_warnings(access, args)  # after the answer, so an error stays the only line on stderr
     return code
@@ -261,7 +501,7 @@ def _print_warnings(access: AccessGraph, args: argparse.Namespace) -> None:
     if args.command in ("path", "why") and not args.json:
         return
     for warning in access.warnings:
-        print(f"graphiam: warning: {warning}", file=sys.stderr)
+        _warning(warning)
 
 
 def _collect(args: argparse.Namespace) -> int:
@@ -270,12 +510,11 @@ def _collect(args: argparse.Namespace) -> int:
         from .collect.clients import ClientOptions
         from .collect.runner import default_progress_stream
     except ImportError as error:
-        print(f"graphiam: error: collect needs boto3 ({error}); install it with: pip install 'graphiam[collect]'",
-              file=sys.stderr)
+        _error(f"collect needs boto3 ({error}); install it with: pip install 'graphiam[collect]'")
         return EXIT_BAD_INPUT
     for name in ("workers", "max_attempts"):
         if getattr(args, name) < 1:
-            print(f"graphiam: error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+            _error(f"--{name.replace('_', '-')} must be at least 1")
             return EXIT_BAD_INPUT
     options = CollectOptions(
         output=Path(args.output),
@@ -291,21 +530,21 @@ def _collect(args: argparse.Namespace) -> int:
     try:
         report = collect(options, default_progress_stream(quiet=args.json))
     except CollectError as error:
-        print(f"graphiam: error: {error}", file=sys.stderr)
+        _error(error)
         return EXIT_BAD_INPUT
     except OSError as error:
-        print(f"graphiam: error: {args.output}: {error.strerror or error}", file=sys.stderr)
+        _error(f"{args.output}: {error.strerror or error}")
         return EXIT_BAD_INPUT
     if args.json:
-        print(json.dumps(report.manifest, indent=2))
+        _json(report.manifest)
     else:
         done = [o for o in report.outcomes if o.status == "ok"]
         skipped = [o for o in report.outcomes if o.status == "skipped"]
-        print(f"collected {len(done)} account(s) into {args.output}"
+        _line(f"collected {len(done)} account(s) into {args.output}"
               + (f", skipped {len(skipped)}" if skipped else "")
               + (f", {len(report.failed)} failed" if report.failed else ""))
         for outcome in report.failed:
-            print(f"  account {outcome.account_id}{f' ({outcome.name})' if outcome.name else ''} failed via "
+            _line(f"  account {outcome.account_id}{f' ({outcome.name})' if outcome.name else ''} failed via "
                   f"{outcome.via}: {outcome.error_code}: {outcome.error}")
     return EXIT_SOME_ACCOUNTS_FAILED if report.failed else EXIT_OK
 
@@ -374,10 +613,10 @@ def _build_report(access: AccessGraph, report: dict, args: argparse.Namespace) -
     out = {"counts": counts, "engine": getattr(args, "engine", "local"), "cache": report["cache"],
            "timings_seconds": {k: round(v, 4) for k, v in report["timings"].items()}}
     if args.json:
-        print(json.dumps(out, indent=2))
+        _json(out)
     else:
-        print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
-        print(f"cache: {report['cache']}; engine: {out['engine']}; seconds: "
+        _line(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
+        _line(f"cache: {report['cache']}; engine: {out['engine']}; seconds: "
               + ", ".join(f"{k} {v:.3f}" for k, v in report["timings"].items()))
     return EXIT_OK
 
@@ -405,13 +644,18 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "export":
         from .present.export import write_export  # its ExportError is a QueryError: one line, exit code 2
-        summary = write_export(access.graph, args.output, args.format)
+        try:
+            summary = write_export(access.graph, args.output, args.format)
+        except BrokenPipeError:
+            if args.output == "-":  # `export -o - | head`: the reader has what it wanted
+                raise _StdoutClosed() from None
+            raise
         if args.output != "-":
-            print(f"wrote {args.output}: {args.format}, {summary.nodes} nodes, {summary.edges} edges")
+            _line(f"wrote {args.output}: {args.format}, {summary.nodes} nodes, {summary.edges} edges")
         return EXIT_OK
     if args.command == "map":
         return _map(access, args)
-    return _run_checks(access, _load_checks(args.checks), args.json)
+    return _run_checks(access, args.checks, args.loaded_checks, args.json)
 
 
 def _map(access: AccessGraph, args: argparse.Namespace) -> int:
@@ -433,7 +677,7 @@ def _map(access: AccessGraph, args: argparse.Namespace) -> int:
     line = f"wrote {args.output}: {summary.nodes} nodes, {summary.edges} edges"
     if summary.path is not None:
         line += "; the path is " + ("highlighted" if summary.path.reachable else "not there: the side panel explains why")
-    print(line)
+    _line(line)
     return EXIT_OK
 
 
@@ -448,7 +692,12 @@ def run() -> None:
     and thread and process pools are closed before ``main`` returns.
     """
     hold: list = []
-    code = main(hold=hold)
+    try:
+        code = main(hold=hold)
+    except KeyboardInterrupt:  # a second Ctrl-C while the first was being said
+        code = EXIT_INTERRUPTED
+    except BaseException:  # the guard failed while reporting (out of memory ...): still never 1
+        code = EXIT_INTERNAL_ERROR
     try:
         sys.stdout.flush()
         sys.stderr.flush()

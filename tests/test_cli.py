@@ -625,3 +625,289 @@ def test_why_about_another_action_says_what_graphiam_explains_cold_and_warm(samp
     for _ in range(2):  # the second run answers from the warm cache's index
         line = assert_bad_input(run("why", text, "--data", sample_dir))
         assert "graphiam explains sts:AssumeRole and iam:PassRole" in line
+
+
+# -- the guard: an internal error is exit code 70 and one line, never a traceback with exit code 1 -------------
+
+def run_planted(raise_what: str, *args: str | Path) -> subprocess.CompletedProcess:
+    """The real command (``run()``, as the console script) with ``_run`` replaced by one that raises."""
+    code = ("import sys, graphiam.cli as cli\n"
+            "def planted(*a, **k):\n"
+            f"    raise {raise_what}\n"
+            "cli._run = planted\n"
+            "cli.run()\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO_ROOT, env=env, timeout=120)
+
+
+def test_an_internal_error_is_exit_code_70_and_one_line(sample_dir):
+    done = run_planted("TypeError('planted \\x1b[31m bug\\nsecond line')", "reach", "grace", "--data", sample_dir)
+    assert done.returncode == 70, done.stderr
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("graphiam: internal error: TypeError: planted \\x1b[31m bug\\nsecond line")
+    assert "graphiam/cli.py line" in line  # where it happened
+    assert line.endswith("(run with --debug for the traceback)")
+
+
+@pytest.mark.parametrize("where", ["global", "after the command"])
+def test_debug_prints_the_traceback_and_still_exits_70(sample_dir, where):
+    args = ["reach", "grace", "--data", sample_dir]
+    args = ["--debug", *args] if where == "global" else [*args, "--debug"]
+    done = run_planted("ZeroDivisionError('planted')", *args)
+    assert done.returncode == 70
+    assert done.stderr.startswith("Traceback (most recent call last):")
+    assert "ZeroDivisionError: planted" in done.stderr and "(run with --debug" not in done.stderr
+
+
+def test_ctrl_c_is_130_not_an_internal_error(sample_dir):
+    done = run_planted("KeyboardInterrupt()", "reach", "grace", "--data", sample_dir)
+    assert done.returncode == 130
+    assert done.stderr.splitlines() == ["graphiam: interrupted"]
+
+
+def test_exit_codes_are_named_in_one_place():
+    from graphiam.cli import ExitCode
+
+    assert {c.name: int(c) for c in ExitCode} == {
+        "OK": 0, "NOT_REACHABLE": 1, "BAD_INPUT": 2, "SOME_ACCOUNTS_FAILED": 3, "INTERNAL_ERROR": 70,
+        "INTERRUPTED": 130, "PIPE_CLOSED": 141}
+    import graphiam.cli
+
+    for code in ExitCode:  # the module docstring documents each
+        assert f"{int(code)}  " in graphiam.cli.__doc__ or f"{int(code)}   " in graphiam.cli.__doc__, code
+        assert code.name in graphiam.cli.__doc__
+
+
+def test_main_returns_usage_errors_and_help_instead_of_raising(capsys):
+    from graphiam.cli import main
+
+    assert main(["reach"]) == 2
+    assert main(["--help"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("graphiam: error: graphiam reach:")
+
+
+def test_a_reader_that_closes_the_pipe_is_not_an_internal_error(sample_dir):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    process = subprocess.Popen([sys.executable, "-m", "graphiam.cli", "export", "--format", "jsonl", "-o", "-",
+                                "--data", str(sample_dir), "--no-cache"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT, env=env)
+    process.stdout.close()  # like `| head` that has had enough before graphiam writes
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert err == ""
+
+
+# -- check files: every entry is checked for types; a bad one is named -----------------------------------------
+
+GOOD_PATH_CHECK = {"name": "alice wants Deploy", "source": ALICE, "target": DEPLOY, "expect": "unreachable"}
+
+
+@pytest.mark.parametrize(("entry", "named"), [
+    ({**GOOD_PATH_CHECK, "source": 1}, "checks[1].source must be a string"),
+    ({**GOOD_PATH_CHECK, "target": None}, "checks[1].target must be a string"),
+    ({"why": 5}, "checks[1].why must be a string"),
+    ({**GOOD_PATH_CHECK, "service": []}, "checks[1].service must be a string or null"),
+    ({**GOOD_PATH_CHECK, "action": 3}, "checks[1].action must be a string or null"),
+    ({**GOOD_PATH_CHECK, "context": "x"}, "checks[1].context must map keys"),
+    ({**GOOD_PATH_CHECK, "context": {"aws:SourceIp": [1]}}, "checks[1].context must map keys"),
+    ({**GOOD_PATH_CHECK, "name": ["x"]}, "checks[1].name must be a string"),
+    ({**GOOD_PATH_CHECK, "expect": True}, "checks[1].expect must be"),
+    ("alice", "checks[1] must be an object"),
+    (None, "checks[1] must be an object"),
+])
+def test_check_entries_with_wrong_types_are_bad_input_naming_the_entry(sample_dir, tmp_path, entry, named):
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps({"checks": [GOOD_PATH_CHECK, entry]}))
+    assert_bad_input(run("check", checks, "--data", sample_dir), str(checks), named)
+
+
+@pytest.mark.parametrize(("content", "named"), [
+    (b'{"checks": ["\xe9"]}', "not UTF-8"),
+    (b"[" * 100_000, "nested too deeply"),
+    (b"[]", "expected an object"),
+    (b'"checks"', "expected an object"),
+    (b'{"checks": {}}', '"checks" is an object'),
+    (b'{"checks": null}', '"checks" is null'),
+    (b'{"checks": [1' + b"0" * 5000 + b"]}", "invalid JSON"),
+    (b"\xff\xfe{\x00}\x00", "not UTF-8"),
+])
+def test_check_files_that_are_not_a_list_of_checks_are_bad_input(sample_dir, tmp_path, content, named):
+    checks = tmp_path / "checks.json"
+    checks.write_bytes(content)
+    assert_bad_input(run("check", checks, "--data", sample_dir), str(checks), named)
+
+
+def test_check_file_with_a_byte_order_mark_is_read(sample_dir, tmp_path):
+    checks = tmp_path / "checks.json"
+    checks.write_bytes(b"\xef\xbb\xbf" + json.dumps({"checks": [GOOD_PATH_CHECK]}).encode())
+    code, data = run_json("check", checks, "--data", sample_dir)
+    assert code == 0 and data["failed"] == 0
+
+
+def test_a_check_graphiam_cannot_answer_is_named_and_nothing_else_is_printed(sample_dir, tmp_path):
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps({"checks": [GOOD_PATH_CHECK, {**GOOD_PATH_CHECK, "name": "ghost", "source": "nobody"}]}))
+    assert_bad_input(run("check", checks, "--data", sample_dir), "checks[1] (ghost)", "nobody")
+
+
+def test_a_bad_check_file_is_said_before_the_snapshot_is_read(tmp_path):
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps({"checks": [{"why": 5}]}))
+    assert_bad_input(run("check", checks, "--data", tmp_path / "no-such-snapshot"), "checks[0].why")
+
+
+# -- terminal safety: snapshot strings are shown escaped in every text output -------------------------------
+
+ESCAPES = "\x1b[31m\x1b]0;owned\x07\nFORGED LINE\r\x7f\x85\x9b\u202e\u2028end"  # (no NUL: names are arguments too)
+SHOWN = "\\x1b[31m\\x1b]0;owned\\x07\\nFORGED LINE\\r\\x7f\\x85\\x9b\\u202e\\u2028end"
+GONE = "arn:aws:iam::222222222222:policy/Gone" + ESCAPES
+
+
+def hostile_org(tmp_path: Path) -> Path:
+    """Names, Sids, policy names, condition values and a missing managed policy's ARN holding escapes."""
+    org = Org()
+    dev = org.account("222222222222")
+    dev.user("mal" + ESCAPES, allow("sts:AssumeRole", "*", sid="S" + ESCAPES),
+             inline={"pol" + ESCAPES: policy(allow("sts:AssumeRole", "*", sid="T" + ESCAPES))}, managed=[GONE])
+    dev.user("alice", allow("sts:AssumeRole", role_arn("333333333333", "Deploy")))
+    prod = org.account("333333333333")
+    prod.role("Deploy" + ESCAPES, trusts=trust_account("222222222222"))
+    prod.role("Deploy", trusts=trust_account("222222222222", sid="U\x00" + ESCAPES,
+                                             condition={"StringEquals": {"sts:ExternalId": "x" + ESCAPES}}))
+    prod.role("Closed", trusts=trust_arn(role_arn("333333333333", "Deploy"), sid="V" + ESCAPES))
+    return org.write(tmp_path / "hostile")
+
+
+def assert_terminal_safe(done: subprocess.CompletedProcess) -> str:
+    said = done.stdout + done.stderr
+    raw = sorted({repr(c) for c in said if not c.isprintable() and c not in "\n"})
+    assert raw == [], f"sent raw to the terminal: {raw}"
+    assert "FORGED LINE" not in "\n".join(line for line in said.splitlines() if line.startswith("FORGED"))
+    for line in done.stderr.splitlines():
+        assert line.startswith(("graphiam: error: ", "graphiam: warning: ")), line
+    return said
+
+
+MAL = "arn:aws:iam::222222222222:user/mal" + ESCAPES
+
+
+@pytest.mark.parametrize("args", [
+    ("path", "alice", "Deploy"),
+    ("path", MAL, "Closed"),
+    ("why", f"User: {ALICE} is not authorized to perform: sts:AssumeRole on resource: {DEPLOY}"),
+    ("reach", MAL),
+    ("who-can", "Deploy"),
+    ("build",),
+])
+def test_snapshot_strings_are_shown_escaped(tmp_path, args):
+    folder = hostile_org(tmp_path)
+    done = run(*args, "--data", folder, "--no-cache")
+    assert done.returncode in (0, 1), done.stderr
+    said = assert_terminal_safe(done)
+    assert SHOWN in said  # the strings are there, escaped, not dropped
+
+
+def test_check_and_export_summaries_and_warnings_are_escaped(tmp_path):
+    folder = hostile_org(tmp_path)
+    checks = tmp_path / ("checks" + "\x1b[2J" + ".json")
+    checks.write_text(json.dumps({"checks": [
+        {"name": "n" + ESCAPES, "source": "alice", "target": "Deploy", "expect": "reachable"},
+        {"name": "t" + ESCAPES, "why": f"User: {ALICE} is not authorized to perform: sts:AssumeRole on resource: "
+                                       f"{DEPLOY}"}]}))
+    done = run("check", checks, "--data", folder)
+    assert done.returncode == 0, done.stderr
+    said = assert_terminal_safe(done)
+    assert f"== PASS  n{SHOWN}" in said and f"== TICKET  t{SHOWN}" in said
+    assert any(GONE.replace(ESCAPES, SHOWN) in line for line in done.stderr.splitlines())  # a warning, one line
+    out = tmp_path / ("export" + "\x1b[2J" + ".jsonl")
+    done = run("export", "--format", "jsonl", "-o", out, "--data", folder)
+    assert done.returncode == 0
+    assert_terminal_safe(done)
+    assert done.stdout.startswith(f"wrote {str(out).replace(chr(27), '{ESC}')}".replace("{ESC}", "\\x1b"))
+
+
+def test_errors_naming_hostile_text_are_one_escaped_line(tmp_path):
+    folder = hostile_org(tmp_path)
+    line = assert_bad_input(run("reach", "ghost" + ESCAPES, "--data", folder), "ghost" + SHOWN)
+    assert "\x1b" not in line
+    # bytes that are not UTF-8 in an argument (lone surrogates once decoded) are escaped too
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    done = subprocess.run([sys.executable.encode(), b"-m", b"graphiam.cli", b"reach", b"gh\xffost", b"--data",
+                           str(folder).encode()], capture_output=True, cwd=REPO_ROOT, env=env, timeout=120)
+    assert done.returncode == 2 and b"Traceback" not in done.stderr
+    assert done.stderr.decode("ascii").splitlines()[-1].startswith("graphiam: error: gh\\udcffost")
+
+
+def test_json_output_stays_json_with_hostile_strings(tmp_path):
+    folder = hostile_org(tmp_path)
+    code, data = run_json("reach", MAL, "--data", folder)
+    assert code == 0 and data["subject"] == MAL  # escaped by json.dumps, decoded back exactly
+
+
+def test_terminal_safe_escapes_what_a_terminal_must_not_get():
+    from graphiam.present.text import terminal_safe
+
+    assert terminal_safe("plain text\n\tindented") == "plain text\n\tindented"
+    assert terminal_safe("a\x1b[31mb\x00\x7f\x85\u202e\ud800") == "a\\x1b[31mb\\x00\\x7f\\x85\\u202e\\ud800"
+    assert terminal_safe("two\nlines\tand tab\r", one_line=True) == "two\\nlines\\tand tab\\r"
+    assert terminal_safe("caf\u00e9 \U0001f600") == "caf\u00e9 \U0001f600"  # printable text stays as it is
+    assert terminal_safe("caf\u00e9 \U0001f600", encoding="ascii") == "caf\\xe9 \\U0001f600"
+
+
+# -- the access map: placeholders in values are data, never template ------------------------------------------
+
+PLACEHOLDER_TEXT = "{{DATA_JSON}} {{TITLE}} /*VIS_JS*/ /*VIS_CSS*/"
+
+
+def test_map_placeholders_in_a_data_path_and_a_tag_stay_data(tmp_path):
+    pytest.importorskip("pyvis")
+    from html import escape
+
+    from graphiam.present.map import _asset, _script_json
+
+    org = Org()
+    org.account("222222222222").user("alice", allow("sts:AssumeRole", "*"), tags={"note": PLACEHOLDER_TEXT})
+    org.account("333333333333").role("Deploy", trusts=trust_account("222222222222"), tags={PLACEHOLDER_TEXT: "key"})
+    org.full_access_everywhere()
+    folder = org.write(tmp_path / "{{DATA_JSON}}" / "*VIS_JS*" / "{{TITLE}}" / "*VIS_CSS*")
+    assert "/*VIS_JS*/" in str(folder) and "{{DATA_JSON}}" in str(folder)
+    out = tmp_path / "map.html"
+    done = run("map", "--data", folder, "-o", out, "--no-cache")
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    title = escape(f"graphiam access map: {folder}")
+    assert page.count(f"<title>{title}</title>") == 1 and page.count(f'<h1 id="graphiam-title">{title}</h1>') == 1
+    assert page.count('<script id="graphiam-data" type="application/json">') == 1
+    block = page.split('<script id="graphiam-data" type="application/json">', 1)[1].split("</script>", 1)[0]
+    data = json.loads(block)
+    assert page.count(block) == 1  # the data is in the page once: not spliced into the title too
+    assert page.count(_asset("vis-network.min.js")) == 1 and page.count(_asset("vis-network.css")) == 1
+    tips = " ".join(node["title"] for node in data["nodes"])
+    assert f"tag note = {PLACEHOLDER_TEXT}" in tips and f"tag {PLACEHOLDER_TEXT} = key" in tips
+    assert _script_json(data) == block
+
+
+def test_map_title_with_each_placeholder_renders_once():
+    pytest.importorskip("pyvis")
+    import graphiam
+    from graphiam.present.map import MapOptions, _asset, render_map
+
+    org = Org()
+    org.account("222222222222").user("alice", allow("sts:AssumeRole", "*"), tags={"t": PLACEHOLDER_TEXT})
+    org.account("333333333333").role("Deploy", trusts=trust_account("222222222222"))
+    access = graphiam.AccessGraph(org.snapshot())
+    script, css = _asset("vis-network.min.js"), _asset("vis-network.css")
+    for placeholder in ("{{DATA_JSON}}", "{{TITLE}}", "/*VIS_JS*/", "/*VIS_CSS*/"):
+        # (a lone surrogate, as an undecodable byte of a --data path gives, is written escaped)
+        page, _ = render_map(access.graph, access.snapshot, MapOptions(title=f"t {placeholder} \udcff"))
+        assert page.count('<script id="graphiam-data"') == 1
+        assert page.count(f"<title>t {placeholder} \\udcff</title>") == 1
+        assert page.count(f'<h1 id="graphiam-title">t {placeholder} \\udcff</h1>') == 1
+        assert page.count(script) == 1 and page.count(css) == 1
+        page.encode("utf-8")

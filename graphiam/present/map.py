@@ -10,12 +10,15 @@ Safety: every string from a snapshot reaches the page only as JSON inside a
 ``<script type="application/json">`` block (with ``<``, ``>`` and ``&``
 escaped) and is put on the page by the browser's ``textContent``, never as
 HTML, so names, tags, policy text and condition values cannot run scripts.
+The template's placeholders are filled in one pass (:func:`fill_template`), so
+a value that holds a placeholder's text is never filled in again.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -288,19 +291,38 @@ def render_map(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions =
         "warnings": list(snapshot.warnings),
     }
     template = resources.files("graphiam.present").joinpath("templates/access_map.html").read_text(encoding="utf-8")
-    page = (template
-            .replace("/*VIS_CSS*/", _asset("vis-network.css"))
-            .replace("/*VIS_JS*/", _asset("vis-network.min.js"))
-            .replace("{{TITLE}}", html.escape(options.title))
-            .replace("{{DATA_JSON}}", _script_json(data)))
+    page = fill_template(template, {
+        "/*VIS_CSS*/": _asset("vis-network.css"),
+        "/*VIS_JS*/": _asset("vis-network.min.js"),
+        "{{TITLE}}": html.escape(_writable(options.title)),
+        "{{DATA_JSON}}": _script_json(data),
+    })
     return page, MapSummary(len(vis_nodes), len(vis_edges), result)
+
+
+PLACEHOLDERS = ("{{DATA_JSON}}", "{{TITLE}}", "/*VIS_JS*/", "/*VIS_CSS*/")
+_PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
+
+
+def fill_template(template: str, values: dict[str, str]) -> str:
+    """``template`` with each placeholder replaced by its value, in one pass over the template.
+
+    A value is never searched for placeholders: a title, a tag or a ``--data``
+    path that reads ``{{DATA_JSON}}`` or ``/*VIS_JS*/`` stays that text.
+    """
+    return _PLACEHOLDER.sub(lambda match: values[match.group()], template)
+
+
+def _writable(text: str) -> str:
+    """``text`` as UTF-8 can hold it: a lone surrogate (an undecodable byte of a path) shown escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def write_map(graph: nx.MultiDiGraph, snapshot: Snapshot, output: str | Path, options: MapOptions = MapOptions(),
               result: PathAnswer | None = None) -> MapSummary:
     """:func:`render_map`, written to ``output``."""
     page, summary = render_map(graph, snapshot, options, result)
-    Path(output).write_text(page, encoding="utf-8")
+    Path(output).write_text(page, encoding="utf-8", errors="backslashreplace")
     return summary
 
 

@@ -2,11 +2,25 @@
 
 Every function takes result values (:class:`~graphiam.queries.answer.PathAnswer`,
 :class:`~graphiam.queries.paths.ReachRow`) and returns text; nothing here prints.
+
+Terminal safety: snapshot strings (ARNs, names, Sids, policy names, condition
+values, messages) may hold anything JSON can, escape sequences included.
+:func:`terminal_safe` is the one place that makes text safe to show: every
+character that is not printable (C0 and C1 controls, DEL, lone surrogates,
+format characters such as the bidirectional overrides, line and paragraph
+separators, unassigned code points) or that the output's encoding cannot hold
+is shown escaped as Python writes it (``\x1b``, ``\u202e``, ``\udcff``).
+The renderings here escape each line they build (a newline or tab inside a
+value is escaped too, so a value cannot forge a line of the answer), and the
+command line writes everything through it once more (keeping the newlines and
+tabs of its own layout).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from typing import Iterable, Mapping
 
 from ..queries.answer import PathAnswer
@@ -19,6 +33,59 @@ _FACT_MEANINGS = {
     "unknown_principal": "a principal missing from its account's file",
     "public": "anyone: any AWS principal of any account (or any holder of the provider's tokens) may assume it",
 }
+
+
+# anything but printable ASCII, newline and tab: only such text needs a closer look
+_NOT_PLAIN = re.compile(r"[^\n\t\x20-\x7e]")
+_NOT_PLAIN_ONE_LINE = re.compile(r"[^\x20-\x7e]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str) -> str:
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _shown(char: str, encoding: str) -> str:
+    """``char`` itself when a terminal may show it as is, else its escape."""
+    if not char.isprintable():
+        return _escaped(char)
+    try:
+        char.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return _escaped(char)
+    return char
+
+
+def terminal_safe(text: str, one_line: bool = False, encoding: str | None = None) -> str:
+    """``text`` with every character a terminal must not receive raw shown escaped (see the module docstring).
+
+    Newlines and tabs are kept, unless ``one_line`` (a value, an error or a
+    warning line: then they are escaped too). ``encoding`` is the output's
+    (default UTF-8): what it cannot encode is escaped as well, so writing the
+    result never fails.
+    """
+    if not isinstance(text, str):
+        text = str(text)
+    pattern = _NOT_PLAIN_ONE_LINE if one_line else _NOT_PLAIN
+    if pattern.search(text) is None:
+        return text
+    encoding = (encoding or "utf-8").lower()
+    if one_line:
+        return pattern.sub(lambda m: _escaped(m.group()) if m.group() in _NAMED else _shown(m.group(), encoding), text)
+    return pattern.sub(lambda m: _shown(m.group(), encoding), text)
+
+
+def safe_lines(lines: Iterable[str]) -> str:
+    """Lines built by a rendering, each escaped as one line (see :func:`terminal_safe`), joined by newlines."""
+    return "\n".join(terminal_safe(line, one_line=True) for line in lines)
 
 
 def evidence_items(granted_by: Iterable[Mapping], source: str) -> list[str]:
@@ -87,7 +154,7 @@ def path_text(result: PathAnswer, brief: bool = False, omit_warnings: Iterable[s
     for warning in result.warnings:
         if warning not in omitted:
             lines.append(f"warning: {warning}")
-    return "\n".join(lines)
+    return safe_lines(lines)
 
 
 def _conditions_lines(conditions: Iterable[Mapping], alternatives: Iterable[Iterable[Mapping]]) -> list[str]:
@@ -109,11 +176,12 @@ def _assumed_text(assumed: Mapping) -> str:
 def rows_text(rows: list[ReachRow], heading: str, facts: Iterable[Mapping] = ()) -> str:
     """A ``reach`` or ``who-can`` table under ``heading``, then the trust facts of the subject."""
     lines = [heading]
+    shown = {r.arn: terminal_safe(r.arn, one_line=True) for r in rows}  # the width of what is printed
     if not rows:
         lines.append("  (none)")
     else:
-        width = max(len(r.arn) for r in rows)
-        acts = max(15, *(len(r.action) for r in rows))
+        width = max(len(shown[r.arn]) for r in rows)
+        acts = max(15, *(len(terminal_safe(r.action, one_line=True)) for r in rows))
         lines.append(f"  {'hops':>4}  {'action':<{acts}} {'arn':<{width}}  notes")
     for row in rows:
         notes = []
@@ -123,13 +191,14 @@ def rows_text(rows: list[ReachRow], heading: str, facts: Iterable[Mapping] = ())
             notes.append("conditional")
         if row.kind not in ("user", "role"):
             notes.append(row.kind)
-        lines.append(f"  {row.hops:>4}  {row.action:<{acts}} {row.arn:<{width}}  {', '.join(notes)}")
+        action = terminal_safe(row.action, one_line=True)
+        lines.append(f"  {row.hops:>4}  {action:<{acts}} {shown[row.arn]:<{width}}  {', '.join(notes)}")
     for fact in facts:
         what = _FACT_MEANINGS.get(fact["kind"], fact["kind"])
         only_if = fact.get("conditions") or ()
         lines.append(f"  note: its trust policy names {fact['principal']}: {what}"
                      + (f", only if {' and '.join(only_if)}" if only_if else ""))
-    return "\n".join(lines)
+    return safe_lines(lines)
 
 
 def indented(text: str, prefix: str = "   ") -> str:
