@@ -159,33 +159,41 @@ def load(*paths: str | os.PathLike[str], cache: bool = False, engine: str = "loc
     return load_with_report(paths, cache=cache, engine=engine, scheduler=scheduler)[0]
 
 
-def load_with_report(paths, cache: bool = False, engine: str = "local",
-                     scheduler: str | None = None, key: str | None = None) -> tuple[AccessGraph, dict]:
-    """:func:`load`, plus what it did: whether the cache answered, and seconds per phase.
+def load_with_report(paths, cache: bool = False, engine: str = "local", scheduler: str | None = None,
+                     key: str | None = None, buffers=None) -> tuple[AccessGraph, dict]:
+    """:func:`load`, plus what it did: whether the cache answered, seconds per phase, and ``warnings``: what
+    the cache would not trust or had to discard (one line each; see :mod:`graphiam.graph.cache`).
 
-    ``key`` is the cache key of ``paths`` when the caller has already computed it.
+    With the cache, every file is read once and the same bytes are hashed for
+    the key and parsed on a miss, so a file changing meanwhile cannot store
+    one snapshot's graph under another's key. ``buffers`` (from
+    :func:`graphiam.snapshot.read.read_files`) and ``key`` are what the caller
+    has already read and hashed.
     """
-    from .snapshot.read import snapshot_files, snapshot_from_files
+    from .snapshot.read import read_files, snapshot_files, snapshot_from_buffers, snapshot_from_files
 
-    report: dict = {"cache": "off", "timings": {}}
+    report: dict = {"cache": "off", "timings": {}, "warnings": []}
     started = time.perf_counter()
-    files = snapshot_files(paths)
     if not cache:
-        key = None
+        key = buffers = None
+        files = snapshot_files(paths)
     else:
         from .graph import cache as graph_cache
 
+        if buffers is None:
+            buffers = read_files(paths)
+            key = None
         if key is None:
-            key = graph_cache.snapshot_key(files)
+            key = graph_cache.snapshot_key_of(buffers)
             report["timings"]["hash"] = time.perf_counter() - started
-        cached = graph_cache.load_cached(key)
+        cached = graph_cache.load_cached(key, report["warnings"])
         if cached is not None:
             report["cache"] = "hit"
             report["timings"]["total"] = time.perf_counter() - started
             return AccessGraph(*cached), report
         report["cache"] = "miss"
     step = time.perf_counter()
-    snapshot = snapshot_from_files(files)
+    snapshot = snapshot_from_buffers(buffers) if buffers is not None else snapshot_from_files(files)
     report["timings"]["load"] = time.perf_counter() - step
     if engine == "dask":
         from .graph.engines import build_graph_on_dask
@@ -204,7 +212,7 @@ def load_with_report(paths, cache: bool = False, engine: str = "local",
         from .graph import cache as graph_cache
 
         step = time.perf_counter()
-        graph_cache.store(key, access.snapshot, access.graph)
+        graph_cache.store(key, access.snapshot, access.graph, report["warnings"])
         report["timings"]["cache_write"] = time.perf_counter() - step
     report["timings"]["total"] = time.perf_counter() - started
     return access, report

@@ -466,7 +466,7 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
         if args.command == "check":  # a bad check file is said before the snapshot is read
             args.loaded_checks = _load_checks(args.checks)
         hashing = time.perf_counter()
-        key = _cache_key(args)
+        buffers, key = _read_and_hash(args)
         hashed = time.perf_counter() - hashing
         answered = _answer_from_index(args, key) if key is not None else None
         if answered is not None:
@@ -482,7 +482,9 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
                 raise QueryError(f"--engine dask needs dask.distributed ({error}); "
                                  "install it with: pip install 'graphiam[dask]'") from None
         access, report = load_with_report(args.data, cache=not args.no_cache, engine=engine, key=key,
-                                          scheduler=getattr(args, "scheduler", None))
+                                          scheduler=getattr(args, "scheduler", None), buffers=buffers)
+        for warning in report["warnings"]:  # what the cache would not trust or had to discard
+            _warning(warning)
         if hold is not None:
             hold.append(access)
         if key is not None:
@@ -549,14 +551,18 @@ def _collect(args: argparse.Namespace) -> int:
     return EXIT_SOME_ACCOUNTS_FAILED if report.failed else EXIT_OK
 
 
-def _cache_key(args: argparse.Namespace) -> str | None:
-    """The snapshot's cache key, hashed once per run (``None`` with --no-cache)."""
-    if args.no_cache:
-        return None
-    from .graph import cache as graph_cache
-    from .snapshot.read import snapshot_files
+def _read_and_hash(args: argparse.Namespace) -> tuple[object, str | None]:
+    """The snapshot files' bytes, read once, and their cache key (``(None, None)`` with --no-cache).
 
-    return graph_cache.snapshot_key(snapshot_files(args.data))
+    The same bytes are parsed on a cache miss, so the key always names what was parsed.
+    """
+    if args.no_cache:
+        return None, None
+    from .graph import cache as graph_cache
+    from .snapshot.read import read_files
+
+    buffers = read_files(args.data)
+    return buffers, graph_cache.snapshot_key_of(buffers)
 
 
 def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph, PathResult] | None:

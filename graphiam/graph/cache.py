@@ -2,11 +2,22 @@
 
 The second ``graphiam path`` on an unchanged snapshot does not rebuild: it
 answers from the entry's query index (:mod:`graphiam.graph.index`), reading only
-what the question touches; other commands load the whole built graph. The key hashes every snapshot file's bytes (in path
-order) together with graphiam's version and the bytes of its own modules, so
-an edited snapshot or an upgraded (or locally changed) graphiam never reads a
-stale graph. An entry is the pickled pair (snapshot, graph), written
-atomically; a corrupt, unreadable or foreign entry is ignored and rebuilt.
+what the question touches; other commands load the whole built graph. The key
+hashes every snapshot file's name and bytes (in path order) together with
+graphiam's version and the bytes of its own modules, so an edited snapshot or
+an upgraded (or locally changed) graphiam never reads a stale graph. An entry
+is the pickled pair (snapshot, graph) and its query index, each written
+atomically and authenticated (HMAC-SHA256 under a per-user secret kept in the
+folder): the pickle's HMAC is checked before anything is unpickled.
+
+Trust: the folder must be owned by the current user and writable by no one
+else, and neither it nor an entry may be a symbolic link; graphiam creates it
+(and the parents it makes) with mode 0700. A folder or secret that fails
+these checks is not read or written; an entry that fails them, or fails
+authentication, or cannot be read as an entry, is discarded and rebuilt. Each
+such event is a warning handed back to the caller (the ``warnings`` lists
+below), never printed here. Temporary files of killed writers are removed
+after a quarter of an hour.
 
 Location: ``$GRAPHIAM_CACHE_DIR``, else ``$XDG_CACHE_HOME/graphiam``, else
 ``~/.cache/graphiam``. ``--no-cache`` skips it; deleting the folder is always safe.
@@ -18,7 +29,6 @@ import hashlib
 import os
 import pickle
 import sqlite3
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -27,9 +37,15 @@ import networkx as nx
 
 from ..gcpause import paused_gc
 from ..snapshot.model import Snapshot
+from ..snapshot.read import SnapshotError, read_files
 from ..version import __version__
+from .index import (FORMAT, INDEX_KIND, CacheFolder, CacheProblem, EntryRejected, NoEntry, QueryIndex, Unfaithful,
+                    index_name, write_index)
 
-FORMAT = 4  # 4: an entry is the pair (snapshot, graph); 3: the query index numbers nodes and evidence
+GRAPH_KIND = "graph"
+
+__all__ = ["FORMAT", "cache_dir", "code_fingerprint", "index_file", "load_cached", "open_index", "snapshot_key",
+           "snapshot_key_of", "store"]
 
 
 def cache_dir() -> Path:
@@ -52,55 +68,194 @@ def code_fingerprint() -> str:
 
 
 def snapshot_key(files: Iterable[Path]) -> str:
+    """The cache key of the snapshot made of ``files`` (as :func:`~graphiam.snapshot.read.snapshot_files` lists
+    them), read here one at a time as the reader reads them; a file that cannot be read is a
+    :class:`~graphiam.snapshot.read.SnapshotError` naming it (one line)."""
+    return snapshot_key_of(item for path in files for item in _read(path))
+
+
+def snapshot_key_of(items: Iterable[tuple[str | os.PathLike[str], bytes | bytearray | memoryview]]) -> str:
+    """The cache key of a snapshot given as (file name, bytes) pairs, in the order the snapshot reads them.
+
+    For a caller that has read the files already, so that the key is that of
+    the very bytes it parses: ``snapshot_key_of(read_files(paths))`` with
+    :func:`graphiam.snapshot.read.read_files`, whose result
+    :func:`~graphiam.snapshot.read.snapshot_from_buffers` then parses. It
+    equals ``snapshot_key(snapshot_files(paths))``.
+    """
     digest = hashlib.blake2b(code_fingerprint().encode(), digest_size=20)
-    for path in files:
-        digest.update(str(path).encode() + b"\0")
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        digest.update(b"\0")
+    for path, data in items:
+        name = os.fsencode(path)
+        digest.update(len(name).to_bytes(8, "little") + name)
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
     return digest.hexdigest()
 
 
-def load_cached(key: str) -> tuple[Snapshot, nx.MultiDiGraph] | None:
-    """The entry's (snapshot, graph), or ``None`` when there is none or it cannot be read as one."""
-    path = cache_dir() / f"{key}.pickle"
+def _read(path: str | os.PathLike[str]) -> list[tuple[Path, bytes]]:
+    """``[(path, bytes)]``, read as the snapshot reader reads (regular files only; its one-line
+    :class:`~graphiam.snapshot.read.SnapshotError` naming the file), one file at a time."""
     try:
-        with open(path, "rb") as handle, paused_gc():
-            entry = pickle.load(handle)
-    except FileNotFoundError:
-        return None
-    except Exception:  # a truncated or foreign file: rebuild (and overwrite it)
-        return None
-    if (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], Snapshot)
-            and isinstance(entry[1], nx.MultiDiGraph)):
-        return entry
-    return None
+        return read_files([path])
+    except SnapshotError:
+        raise
+    except (OSError, ValueError) as error:
+        raise SnapshotError(f"{path}: cannot be read ({error.__class__.__name__}: "
+                            f"{getattr(error, 'strerror', None) or error})") from None
+
+
+def entry_file(key: str) -> Path:
+    """The entry's graph pickle."""
+    return cache_dir() / _entry_name(key)
 
 
 def index_file(key: str) -> Path:
     """The entry's query index (see :mod:`graphiam.graph.index`)."""
-    return cache_dir() / f"{key}.sqlite"
+    return cache_dir() / index_name(key)
 
 
-def store(key: str, snapshot: Snapshot, graph: nx.MultiDiGraph) -> Path | None:
-    """Write the entry (graph pickle, then its query index) atomically; a cache that cannot be written is
-    skipped, never an error."""
+def _entry_name(key: str) -> str:
+    return f"{key}.pickle"
+
+
+def _say(warnings: list[str] | None, problem: object) -> None:
+    message = str(problem)
+    if warnings is not None and message not in warnings:
+        warnings.append(message)
+
+
+def load_cached(key: str, warnings: list[str] | None = None) -> tuple[Snapshot, nx.MultiDiGraph] | None:
+    """The entry's (snapshot, graph), or ``None`` when there is none that can be trusted and read.
+
+    Why an entry, or the whole folder, was not used is appended to
+    ``warnings``; a rejected entry is discarded (the caller rebuilds it). A
+    valid entry whose query index is missing, or fails its checks, gets a
+    new index.
+    """
+    try:
+        folder = CacheFolder.open(cache_dir())
+    except CacheProblem as refused:
+        _say(warnings, refused)
+        return None
+    except OSError:
+        return None
+    if folder is None:
+        return None
+    with folder:
+        name = _entry_name(key)
+        try:
+            entry = _read_entry(folder, name, key)
+        except EntryRejected as rejected:
+            _say(warnings, rejected)
+            _discard(folder, name)
+            return None
+        except CacheProblem as refused:  # the secret
+            _say(warnings, refused)
+            return None
+        except OSError:
+            return None
+        if entry is not None:
+            _check_index(folder, key, *entry, warnings)
+        return entry
+
+
+def _read_entry(folder: CacheFolder, name: str, key: str) -> tuple[Snapshot, nx.MultiDiGraph] | None:
+    payload = folder.read(name, GRAPH_KIND, key)  # authenticated: only now is it unpickled
+    if payload is None:
+        return None
     try:
         with paused_gc():
-            return _store(cache_dir(), key, snapshot, graph)
+            entry = pickle.loads(payload)
+    except Exception as error:  # an authentic entry always unpickles: this graphiam did not write it
+        raise EntryRejected(f"graph cache entry {folder.path / name} cannot be unpickled ({type(error).__name__}); "
+                            f"it is discarded and rebuilt") from None
+    finally:
+        payload.release()
+    if not (type(entry) is tuple and len(entry) == 2 and isinstance(entry[0], Snapshot)
+            and isinstance(entry[1], nx.MultiDiGraph)):
+        raise EntryRejected(f"graph cache entry {folder.path / name} holds a {type(entry).__name__}, not a "
+                            f"(snapshot, graph) pair; it is discarded and rebuilt")
+    return entry
+
+
+def _discard(folder: CacheFolder, name: str) -> None:
+    try:
+        folder.discard(name)
+    except OSError:
+        pass
+
+
+def _check_index(folder: CacheFolder, key: str, snapshot: Snapshot, graph: nx.MultiDiGraph,
+                 warnings: list[str] | None) -> None:
+    """Recreate the query index next to a valid graph pickle when it is missing or fails its checks (the whole
+    file's HMAC, then its tables and root row)."""
+    try:
+        if folder.verify(index_name(key), INDEX_KIND, key):
+            QueryIndex(folder.path / index_name(key)).close()
+            return
+    except NoEntry:
+        pass
+    except CacheProblem as problem:
+        _say(warnings, problem)
+        _discard(folder, index_name(key))
+    except OSError:
+        pass
+    _write_index(folder, key, snapshot, graph, warnings)
+
+
+def _write_index(folder: CacheFolder, key: str, snapshot: Snapshot, graph: nx.MultiDiGraph,
+                 warnings: list[str] | None) -> bool:
+    try:
+        with paused_gc():
+            write_index(folder, key, snapshot, graph)
+        return True
+    except Unfaithful as error:
+        _say(warnings, f"graph cache query index not written (a graphiam bug: {error}); "
+                       f"path and why load the whole graph instead")
+    except UnicodeError as error:  # a name SQLite cannot store (a lone surrogate)
+        _say(warnings, f"graph cache query index not written ({error}); path and why load the whole graph instead")
     except (OSError, sqlite3.Error):
+        pass  # written atomically: whatever was there is still there
+    return False
+
+
+def open_index(key: str, warnings: list[str] | None = None) -> QueryIndex | None:
+    """The entry's authenticated query index, or ``None`` (a miss: why, when it is not simply absent, is
+    appended to ``warnings``)."""
+    try:
+        return QueryIndex(index_file(key))
+    except NoEntry:
+        return None
+    except CacheProblem as problem:
+        _say(warnings, problem)
+        return None
+    except OSError:
         return None
 
 
-def _store(folder: Path, key: str, snapshot: Snapshot, graph: nx.MultiDiGraph) -> Path:
-    from .index import write_index
+def store(key: str, snapshot: Snapshot, graph: nx.MultiDiGraph, warnings: list[str] | None = None) -> Path | None:
+    """Write the entry (graph pickle, then its query index) atomically, and remove stale temporary files; the
+    pickle's path. A cache that cannot be written is skipped (``None``), never an error; a folder that is not
+    private is not written to (why is appended to ``warnings``)."""
+    try:
+        with paused_gc():
+            folder = CacheFolder.open(cache_dir(), create=True)
+            if folder is None:
+                return None
+            with folder:
+                folder.secret(create=True)
+                folder.clean_temporaries()
 
-    folder.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{key}.", dir=folder)
-    with os.fdopen(descriptor, "wb") as handle:
-        pickle.dump((snapshot, graph), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    target = folder / f"{key}.pickle"
-    os.replace(temporary, target)
-    write_index(index_file(key), snapshot, graph)
-    return target
+                def fill(descriptor: int, _: Path) -> None:
+                    with open(descriptor, "wb", closefd=False) as handle:
+                        pickle.dump((snapshot, graph), handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+                target = folder.write(_entry_name(key), GRAPH_KIND, key, fill)
+                if not _write_index(folder, key, snapshot, graph, warnings):
+                    return None
+                return target
+    except CacheProblem as problem:
+        _say(warnings, problem)
+        return None
+    except (OSError, sqlite3.Error):
+        return None

@@ -1,4 +1,6 @@
-"""The graph cache: keyed by snapshot content and graphiam's code, never stale, never fatal."""
+"""The graph cache: keyed by snapshot content and graphiam's code, never stale, never fatal.
+
+What it trusts (owners, modes, links, HMACs) and how it survives corruption: test_cache_security.py."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 
 from graphiam.graph import cache as graph_cache
 from graphiam.access import load_with_report
+from graphiam.snapshot.read import snapshot_files
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample-org"
 
@@ -69,12 +72,26 @@ def test_a_corrupt_entry_is_rebuilt(cache_dir):
     assert entry.read_bytes() != b"not a pickle"
 
 
+def test_a_corrupt_entry_is_reported_and_discarded(cache_dir):
+    load_with_report([SAMPLE], cache=True)
+    (entry,) = cache_dir.glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    warnings: list[str] = []
+    assert graph_cache.load_cached(graph_cache.snapshot_key(snapshot_files([SAMPLE])), warnings) is None
+    assert warnings == [f"graph cache entry {entry} is incomplete, or not an entry of this graphiam; "
+                        "it is discarded and rebuilt"]
+    assert not entry.exists()
+
+
 def test_an_unwritable_cache_is_skipped(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     monkeypatch.setenv("GRAPHIAM_CACHE_DIR", str(blocker / "cache"))  # a folder cannot be made under a file
     access, report = load_with_report([SAMPLE], cache=True)
     assert report["cache"] == "miss" and access.graph.number_of_edges() > 0
+    warnings: list[str] = []
+    assert graph_cache.store("0" * 40, access.snapshot, access.graph, warnings) is None
+    assert warnings == []  # a cache that cannot be made is skipped silently, as before
 
 
 def test_cache_location_follows_the_environment(monkeypatch, tmp_path):
@@ -106,3 +123,24 @@ def test_build_command_reports_counts_timings_and_the_cache(cache_dir):
     assert fresh["cache"] == "off"
     path = run_cli("path", "alice", "Deploy", "--data", str(SAMPLE), "--json", env=env)
     assert path.returncode == 1 and json.loads(path.stdout)["blockers"][0]["layer"] == "trust"
+
+
+def test_a_file_changing_after_it_was_hashed_cannot_poison_the_cache(cache_dir, tmp_path):
+    from graphiam.snapshot.read import read_files
+
+    snapshot_dir = tmp_path / "snap"
+    shutil.copytree(SAMPLE, snapshot_dir)
+    prod = next(snapshot_dir.glob("accounts/333333333333-*.json"))
+    buffers = read_files([snapshot_dir])
+    key = graph_cache.snapshot_key_of(buffers)
+    # between hashing and parsing, someone empties prod's roles: the entry must hold what was hashed
+    changed = json.loads(prod.read_text())
+    changed["RoleDetailList"] = []
+    prod.write_text(json.dumps(changed))
+    access, report = load_with_report([snapshot_dir], cache=True, key=key, buffers=buffers)
+    assert report["cache"] == "miss" and access.snapshot.role("arn:aws:iam::333333333333:role/Deploy") is not None
+    # the changed files are another key: they are built afresh, and the two answers never mix
+    fresh, report = load_with_report([snapshot_dir], cache=True)
+    assert report["cache"] == "miss" and fresh.snapshot.role("arn:aws:iam::333333333333:role/Deploy") is None
+    again, report = load_with_report([snapshot_dir], cache=True)
+    assert report["cache"] == "hit" and again.snapshot.role("arn:aws:iam::333333333333:role/Deploy") is None

@@ -1,22 +1,29 @@
-"""A warm path/why answered from the cache's query index equals the answer of the whole graph."""
+"""A warm path/why answered from the cache's query index equals the answer of the whole graph; the index holds
+JSON only (the snapshot model round-trips exactly), and a changed row is caught before it is used."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from graphiam.graph import cache as graph_cache
+from graphiam.graph import index as graph_index
 from graphiam.access import load_with_report
 from graphiam import UnknownPrincipalError
 from graphiam.access import partial_access
 from graphiam.graph.index import QueryIndex
-from graphiam.snapshot.read import snapshot_files
+from graphiam.snapshot.model import Account, Organization, PolicyDocument
+from graphiam.snapshot.read import snapshot_files, snapshot_from_files
+from strategies import organizations
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample-org"
@@ -104,3 +111,158 @@ def test_warm_cli_path_reads_the_index_not_the_pickle(tmp_path):
     assert cold.returncode == warm.returncode == fresh.returncode == 0
     assert json.loads(warm.stdout) == json.loads(cold.stdout) == json.loads(fresh.stdout)
     assert not list((tmp_path / "cache").glob("*.pickle"))  # the warm run did not rebuild
+
+
+# -- what the index stores: JSON only, every row authenticated ----------------------------------------------
+
+
+def same(a, b, path="$") -> None:
+    """``a`` and ``b`` are equal and of the same types all the way down (``raw`` and other compare=False fields
+    included; ``by_action`` is a cache)."""
+    assert type(a) is type(b), f"{path}: {type(a).__name__} is not {type(b).__name__}"
+    if dataclasses.is_dataclass(a):
+        for f in dataclasses.fields(a):
+            if f.name != "by_action":
+                same(getattr(a, f.name), getattr(b, f.name), f"{path}.{f.name}")
+    elif isinstance(a, dict):
+        assert list(a) == list(b), path
+        for k in a:
+            same(a[k], b[k], f"{path}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, path
+
+
+def documents_of(account: Account) -> list[PolicyDocument]:
+    found = [r.trust_policy for r in account.roles.values()]
+    found += [p.document for p in account.policies.values()]
+    for holder in [*account.users.values(), *account.roles.values(), *account.groups.values()]:
+        found += [p.document for p in holder.inline_policies]
+    return found
+
+
+def sharing(objects: list) -> list[int]:
+    """For each object, the position of the first one that is the same object."""
+    first: dict[int, int] = {}
+    return [first.setdefault(id(o), i) for i, o in enumerate(objects)]
+
+
+def assert_round_trips(snapshot) -> None:
+    for account in snapshot.accounts.values():
+        back = graph_index.model_from_json(graph_index.model_to_json(account, Account), Account)
+        same(account, back)
+        assert back == account
+        # documents the account's objects share are shared again (as a pickle gives them back)
+        assert sharing(documents_of(account)) == sharing(documents_of(back))
+    org_hint = Organization | None
+    same(snapshot.organization, graph_index.model_from_json(graph_index.model_to_json(snapshot.organization, org_hint),
+                                                            org_hint))
+
+
+def test_the_snapshot_model_round_trips_exactly_through_json():
+    assert_round_trips(snapshot_from_files(snapshot_files([SAMPLE])))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(organizations())
+def test_random_snapshots_round_trip_exactly_through_json(org):
+    assert_round_trips(org.snapshot())
+
+
+def test_a_value_json_would_change_is_refused():
+    account = next(iter(snapshot_from_files(snapshot_files([SAMPLE])).accounts.values()))
+    user = next(iter(account.users.values()))
+    for unfaithful in (dataclasses.replace(account, source=5),  # an int where a str is declared
+                       dataclasses.replace(account, users={user.arn: dataclasses.replace(user, tags=list(user.tags))}),
+                       dataclasses.replace(account, users={1: user})):
+        with pytest.raises(graph_index.Unfaithful):
+            graph_index.model_to_json(unfaithful, Account)
+    with pytest.raises(graph_index.Unfaithful):
+        graph_index._plain_text({"tags": ("a", "tuple")}, "a node")
+
+
+def test_the_index_stores_no_pickle(cached):
+    access, index = cached
+    db = sqlite3.connect(f"file:{index.path}?mode=ro&immutable=1", uri=True)
+    texts = {"meta": ["v"], "nodes": ["data", "out", "inn"], "parts": ["data"], "accounts": ["data"]}
+    for table, columns in texts.items():
+        for column in columns:
+            types_ = {t for (t,) in db.execute(f"SELECT DISTINCT typeof({column}) FROM {table}")}
+            assert types_ == {"text"}, (table, column, types_)
+            for (text,) in db.execute(f"SELECT {column} FROM {table}"):
+                json.loads(text)
+        macs = [c for (_, c, *_) in db.execute(f"PRAGMA table_info({table})") if c.endswith("mac")]
+        for column in macs:
+            assert {(t, n) for t, n in db.execute(f"SELECT DISTINCT typeof({column}), length({column}) FROM {table}")} \
+                == {("blob", 16)}
+    db.close()
+
+
+def tampered(path: Path, statement: str, *parameters) -> None:
+    """Change the index in place as a corrupt disk or an editor would, keeping its size (and trailer) whole, so
+    that only the rows' own HMACs can tell."""
+    db = sqlite3.connect(path)
+    db.execute(statement, parameters)
+    db.commit()
+    db.close()
+    header = path.read_bytes()[:100]
+    page_size, pages = int.from_bytes(header[16:18], "big"), int.from_bytes(header[28:32], "big")
+    data = path.read_bytes()[: (65536 if page_size == 1 else page_size) * pages]
+    path.write_bytes(data + b"\0" * 32 + graph_index._MAGIC)
+
+
+@pytest.fixture
+def fresh_index(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHIAM_CACHE_DIR", str(tmp_path / "cache"))
+    access, _ = load_with_report([SAMPLE], cache=True)
+    return access, graph_cache.index_file(graph_cache.snapshot_key(snapshot_files([SAMPLE])))
+
+
+GRACE = "arn:aws:iam::222222222222:user/grace"
+
+
+@pytest.mark.parametrize("change", [
+    ("UPDATE nodes SET data = ? WHERE id = ?", '{"kind":"role"}', GRACE),  # a node's data
+    ("UPDATE nodes SET out = '[]' WHERE id = ?", GRACE),  # a node's edges out, dropped
+    ("UPDATE nodes SET name = 'mallory' WHERE id = ?", GRACE),  # a name: the scan's digest tells
+    ("UPDATE nodes SET out = (SELECT out FROM nodes WHERE out != '[]' AND id != ? LIMIT 1), "
+     "out_mac = (SELECT out_mac FROM nodes WHERE out != '[]' AND id != ? LIMIT 1) WHERE id = ?", GRACE, GRACE, GRACE),
+    ("DELETE FROM nodes WHERE n = (SELECT min(n) FROM nodes WHERE kind = 'role' AND account = '222222222222')",),
+    ("UPDATE parts SET data = '{}' WHERE id = 0",),
+    ("UPDATE accounts SET data = (SELECT data FROM accounts WHERE id != '222222222222' LIMIT 1) "
+     "WHERE id = '222222222222'",),
+    ("DELETE FROM accounts WHERE id = '222222222222'",),
+    ("UPDATE meta SET v = '[]' WHERE k = 'warnings'",),
+])
+def test_a_changed_row_is_caught_before_it_is_used(fresh_index, change, capsys):
+    """Every question either raises EntryRejected or answers as the whole graph does; some question raises."""
+    access, path = fresh_index
+    tampered(path, *change)
+    caught = 0
+    try:
+        index = QueryIndex(path)
+    except graph_index.EntryRejected:
+        caught += 1
+    else:
+        questions = [lambda: list(index.nodes().nodes())]
+        questions += [lambda node=node: index.snapshot_for(node) for node in access.graph.nodes]
+        for node in access.graph.nodes:
+            def edges_into(node=node):
+                got = {(u, v, k): d for u, v, k, d in index.subgraph(node, node).in_edges(node, keys=True, data=True)}
+                assert got == {(u, v, k): d for u, v, k, d in access.graph.in_edges(node, keys=True, data=True)}
+            questions.append(edges_into)
+        for question in questions:
+            try:
+                question()
+            except graph_index.EntryRejected:
+                caught += 1
+        index.close()
+    assert caught
+    from graphiam.cli import main
+
+    fresh = main(["path", "grace", "AppConfig", "--data", str(SAMPLE), "--json", "--no-cache"]), capsys.readouterr()
+    warm = main(["path", "grace", "AppConfig", "--data", str(SAMPLE), "--json"]), capsys.readouterr()
+    assert warm[0] == fresh[0] and json.loads(warm[1].out) == json.loads(fresh[1].out)
