@@ -49,6 +49,7 @@ from .queries.errors import QueryError
 from .queries.paths import ReachRow
 from .queries.resolve import UnknownPrincipalError
 from .snapshot.read import SnapshotError
+from .version import __version__
 
 
 class ExitCode(enum.IntEnum):
@@ -141,6 +142,7 @@ _DEBUG_HELP = "on an internal error (exit code 70), print the traceback instead 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="graphiam", description="Who can reach which AWS IAM role, and why not.")
     parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
+    parser.add_argument("--version", action="version", version=f"graphiam {__version__}")
     # --debug is global, and also accepted after the command (it must not reset the global one: SUPPRESS)
     debug = argparse.ArgumentParser(add_help=False)
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)

@@ -911,3 +911,9 @@ def test_map_title_with_each_placeholder_renders_once():
         assert page.count(f'<h1 id="graphiam-title">t {placeholder} \\udcff</h1>') == 1
         assert page.count(script) == 1 and page.count(css) == 1
         page.encode("utf-8")
+
+
+def test_version_prints_the_package_version_and_exits_0():
+    from graphiam import __version__
+    done = run("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"graphiam {__version__}"
