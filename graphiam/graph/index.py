@@ -485,30 +485,24 @@ def _plain(value: object) -> int:
         return PLAIN
     if kind is float:
         return PLAIN if value - value == 0 else NOT_FINITE  # type: ignore[operator]
-    worst = PLAIN
     if kind is dict:
-        for key, item in value.items():  # type: ignore[attr-defined]
-            if type(key) is not str:
-                return NOT_PLAIN
-            if type(item) is str or item is None:
-                continue
-            found = _plain(item)
-            if found != PLAIN:
-                if found == NOT_PLAIN:
-                    return NOT_PLAIN
-                worst = NOT_FINITE
-        return worst
-    if kind is list:
-        for item in value:  # type: ignore[attr-defined]
-            if type(item) is str or item is None:
-                continue
-            found = _plain(item)
-            if found != PLAIN:
-                if found == NOT_PLAIN:
-                    return NOT_PLAIN
-                worst = NOT_FINITE
-        return worst
-    return NOT_PLAIN
+        if any(type(key) is not str for key in value):  # type: ignore[attr-defined]
+            return NOT_PLAIN
+        items = value.values()  # type: ignore[attr-defined]
+    elif kind is list:
+        items = value
+    else:
+        return NOT_PLAIN
+    worst = PLAIN
+    for item in items:  # type: ignore[attr-defined]
+        if type(item) is str or item is None:
+            continue
+        found = _plain(item)
+        if found == NOT_PLAIN:
+            return NOT_PLAIN
+        if found == NOT_FINITE:
+            worst = NOT_FINITE
+    return worst
 
 
 def _plain_text(value: object, *what: object) -> str:
