@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Iterable
 import networkx as nx
 
 from .graph.build import GraphBuilder
+from .progress import SILENT, Progress
 from .policy import ASSUME_ROLE, PolicyEngine
 from .queries.answer import PathAnswer, answer_path, answer_why
 from .queries.errors import QueryError
@@ -62,11 +63,27 @@ class PathResult(PathAnswer):
 class AccessGraph:
     """A loaded snapshot, its policy engine and its access graph."""
 
-    def __init__(self, snapshot: Snapshot, graph: nx.MultiDiGraph | None = None) -> None:
-        """Build the graph of ``snapshot`` (or take one already built from it, e.g. by the Dask engine)."""
+    def __init__(self, snapshot: Snapshot, graph: nx.MultiDiGraph | None = None, progress: Progress = SILENT) -> None:
+        """Build the graph of ``snapshot`` (or take one already built from it, e.g. by the Dask engine);
+        ``progress`` hears how the build goes (see :mod:`graphiam.progress`)."""
         self.snapshot = snapshot
         self.engine = PolicyEngine(snapshot)
-        self.graph: nx.MultiDiGraph = graph if graph is not None else GraphBuilder(snapshot, self.engine).build()
+        self.graph: nx.MultiDiGraph = (graph if graph is not None
+                                       else GraphBuilder(snapshot, self.engine, progress=progress).build())
+
+    def __repr__(self) -> str:
+        """One line for a notebook or a debugger: what the graph holds and how many warnings it carries."""
+        accounts = len(self.snapshot.accounts)
+        users = sum(len(a.users) for a in self.snapshot.accounts.values())
+        roles = sum(len(a.roles) for a in self.snapshot.accounts.values())
+        edges = sum(1 for *_, key in self.graph.edges(keys=True) if key != "member_of")
+        warnings = len(self.warnings)
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}{'s' * (n != 1)}"
+
+        return (f"<AccessGraph: {count(accounts, 'account')}, {count(users + roles, 'principal')} "
+                f"({count(users, 'user')}, {count(roles, 'role')}), {count(edges, 'edge')}, "
+                f"{count(warnings, 'warning')}>")
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -160,7 +177,7 @@ def load(*paths: str | os.PathLike[str], cache: bool = False, engine: str = "loc
 
 
 def load_with_report(paths, cache: bool = False, engine: str = "local", scheduler: str | None = None,
-                     key: str | None = None, buffers=None) -> tuple[AccessGraph, dict]:
+                     key: str | None = None, buffers=None, progress: Progress = SILENT) -> tuple[AccessGraph, dict]:
     """:func:`load`, plus what it did: whether the cache answered, seconds per phase, and ``warnings``: what
     the cache would not trust or had to discard (one line each; see :mod:`graphiam.graph.cache`).
 
@@ -168,7 +185,8 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
     the key and parsed on a miss, so a file changing meanwhile cannot store
     one snapshot's graph under another's key. ``buffers`` (from
     :func:`graphiam.snapshot.read.read_files`) and ``key`` are what the caller
-    has already read and hashed.
+    has already read and hashed. ``progress`` hears of each phase: files read
+    and parsed, target accounts decided, the cache read or written.
     """
     from .snapshot.read import read_files, snapshot_files, snapshot_from_buffers, snapshot_from_files
 
@@ -181,19 +199,21 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
         from .graph import cache as graph_cache
 
         if buffers is None:
-            buffers = read_files(paths)
+            buffers = read_files(paths, progress)
             key = None
         if key is None:
             key = graph_cache.snapshot_key_of(buffers)
             report["timings"]["hash"] = time.perf_counter() - started
-        cached = graph_cache.load_cached(key, report["warnings"])
+        with progress.task("reading the cache"):
+            cached = graph_cache.load_cached(key, report["warnings"])
         if cached is not None:
             report["cache"] = "hit"
             report["timings"]["total"] = time.perf_counter() - started
             return AccessGraph(*cached), report
         report["cache"] = "miss"
     step = time.perf_counter()
-    snapshot = snapshot_from_buffers(buffers) if buffers is not None else snapshot_from_files(files)
+    snapshot = (snapshot_from_buffers(buffers, progress=progress) if buffers is not None
+                else snapshot_from_files(files, progress=progress))
     report["timings"]["load"] = time.perf_counter() - step
     if engine == "dask":
         from .graph.engines import build_graph_on_dask
@@ -202,9 +222,9 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
     elif engine == "processes":
         from .graph.engines import build_graph_in_processes
 
-        access = AccessGraph(snapshot, build_graph_in_processes(snapshot, max(2, os.cpu_count() or 2)))
+        access = AccessGraph(snapshot, build_graph_in_processes(snapshot, max(2, os.cpu_count() or 2), progress))
     elif engine == "local":
-        access = AccessGraph(snapshot)
+        access = AccessGraph(snapshot, progress=progress)
     else:
         raise QueryError(f"engine {engine}: choose local, processes or dask")
     report["timings"].update({f"build_{k}": v for k, v in access.graph.graph.get("timings", {}).items()})
@@ -212,7 +232,8 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
         from .graph import cache as graph_cache
 
         step = time.perf_counter()
-        graph_cache.store(key, access.snapshot, access.graph, report["warnings"])
+        with progress.task("writing the cache"):
+            graph_cache.store(key, access.snapshot, access.graph, report["warnings"])
         report["timings"]["cache_write"] = time.perf_counter() - step
     report["timings"]["total"] = time.perf_counter() - started
     return access, report

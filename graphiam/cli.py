@@ -43,6 +43,10 @@ from typing import Any, Sequence, TextIO
 
 from .access import AccessGraph, PathResult, load_with_report
 from .policy import ASSUME_ROLE, PASS_ROLE
+from .progress import SILENT, Progress
+from .present.checks import ERROR, EXPLAINED, FAIL, PASS, CheckOutcome, CheckSummary, junit_xml
+from .present.checks import body as check_body
+from .present.checks import heading as check_heading
 from .present.text import indented, rows_text, terminal_safe
 from .queries.denied import DeniedMessageError
 from .queries.errors import QueryError
@@ -138,84 +142,125 @@ class _Parser(argparse.ArgumentParser):
 
 _DEBUG_HELP = "on an internal error (exit code 70), print the traceback instead of one line"
 
+# the options every command understands before or after its name (``graphiam --json path ...`` or
+# ``graphiam path ... --json``); the copy after the command has its own ``dest`` and is merged in
+# :func:`_merge_globals`, so that ``--data`` given in both places adds up
+_GLOBAL_FLAGS = {
+    "--no-cache": "build the graph afresh instead of reusing the cached one (see README: cache)",
+    "--json": "print one JSON object (no progress)",
+    "--quiet": "no progress and no informational lines; check: only the failures and the summary",
+    "--debug": _DEBUG_HELP,
+}
+_DATA_HELP = "snapshot file or folder (scanned recursively); repeatable"
+# the commands that read a snapshot (--data is required for them)
+_DATA_COMMANDS = ("path", "why", "reach", "who-can", "check", "map", "export", "build")
+_ACTIONS = {ASSUME_ROLE.lower(): ASSUME_ROLE, PASS_ROLE.lower(): PASS_ROLE}
+
+
+def _action(text: str) -> str:
+    """``--action``: IAM action names are case-insensitive (``iam:passrole`` is ``iam:PassRole``)."""
+    canonical = _ACTIONS.get(text.strip().lower())
+    if canonical is None:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose {ASSUME_ROLE} or {PASS_ROLE})")
+    return canonical
+
+
+def _global_options(parser: argparse.ArgumentParser, after_command: bool) -> None:
+    """The global options, on the top-level parser (``after_command`` False) or on a command's."""
+    prefix = "sub_" if after_command else ""
+    default = argparse.SUPPRESS if after_command else None
+    parser.add_argument("--data", action="append", dest=prefix + "data", default=default, metavar="PATH",
+                        help=_DATA_HELP)
+    for flag, help_text in _GLOBAL_FLAGS.items():
+        dest = prefix + flag.lstrip("-").replace("-", "_")
+        parser.add_argument(flag, action="store_true", dest=dest,
+                            default=argparse.SUPPRESS if after_command else False, help=help_text)
+
+
+def _merge_globals(args: argparse.Namespace) -> argparse.Namespace:
+    """Global options given after the command count as given before it; ``--data`` from both places adds up."""
+    data = list(args.data or []) + list(getattr(args, "sub_data", None) or [])
+    args.data = data
+    for flag in _GLOBAL_FLAGS:
+        name = flag.lstrip("-").replace("-", "_")
+        setattr(args, name, bool(getattr(args, name, False) or getattr(args, "sub_" + name, False)))
+    for name in ["sub_data"] + ["sub_" + f.lstrip("-").replace("-", "_") for f in _GLOBAL_FLAGS]:
+        if hasattr(args, name):
+            delattr(args, name)
+    return args
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="graphiam", description="Who can reach which AWS IAM role, and why not.")
-    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
+    parser = _Parser(prog="graphiam", description="Who can reach which AWS IAM role, and why not.",
+                     epilog="Global options (--data, --no-cache, --json, --quiet, --debug) go before or after "
+                            "the command. Exit codes: 0 OK/reachable, 1 not reachable/a check failed, 2 bad input "
+                            "or a check that could not be evaluated, 3 some accounts failed (collect), 70 internal "
+                            "error, 130 interrupted, 141 output closed.")
     parser.add_argument("--version", action="version", version=f"graphiam {__version__}")
-    # --debug is global, and also accepted after the command (it must not reset the global one: SUPPRESS)
-    debug = argparse.ArgumentParser(add_help=False)
-    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
-    sub = parser.add_subparsers(dest="command", required=True)
+    _global_options(parser, after_command=False)
+    after = _Parser(add_help=False)
+    _global_options(after, after_command=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def command(name: str, **kw: Any) -> argparse.ArgumentParser:
-        return sub.add_parser(name, parents=[debug], **kw)
-
-    def data(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data", action="append", required=True, metavar="PATH",
-                       help="snapshot file or folder (scanned recursively); repeatable")
-        p.add_argument("--no-cache", action="store_true",
-                       help="build the graph afresh instead of reusing the cached one (see README: cache)")
-
-    def common(p: argparse.ArgumentParser) -> None:
-        data(p)
-        p.add_argument("--json", action="store_true", help="print one JSON object")
+        return sub.add_parser(name, parents=[after], **kw)
 
     def context(p: argparse.ArgumentParser) -> None:
         p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                        help="what the request carries, e.g. aws:MultiFactorAuthPresent=true (repeatable; "
                             "a key given twice has both values): conditions on it are decided, not listed")
 
+    def action(p: argparse.ArgumentParser, help_text: str | None = None) -> None:
+        p.add_argument("--action", default=ASSUME_ROLE, type=_action, metavar="{sts:AssumeRole,iam:PassRole}",
+                       help=help_text or "the action asked about (case-insensitive; default sts:AssumeRole)")
+
     p = command("path", help="can SOURCE reach TARGET? the chain, or why not and the fix")
     p.add_argument("source")
     p.add_argument("target")
-    p.add_argument("--action", default=ASSUME_ROLE, choices=[ASSUME_ROLE, PASS_ROLE])
+    action(p)
     p.add_argument("--service", help="with --action iam:PassRole: the service principal, e.g. ec2.amazonaws.com")
     context(p)
-    common(p)
 
     p = command("why", help="explain a pasted AccessDenied message")
-    p.add_argument("message", help="the error text ('-' reads it from standard input)")
+    p.add_argument("message", nargs="?", help="the error text; '-', or none with a pipe or file on standard "
+                                             "input, reads it from standard input")
     p.add_argument("--service", help="for an iam:PassRole message: the service the role was passed to")
     context(p)
-    common(p)
 
     p = command("reach", help="roles SOURCE can reach, with hop counts")
     p.add_argument("source")
     context(p)
-    common(p)
 
     p = command("who-can", help="principals that can reach TARGET")
     p.add_argument("target")
     context(p)
-    common(p)
 
     p = command("check", help="assert paths that must (or must not) exist, and explain AccessDenied tickets")
     p.add_argument("checks", help="a JSON file: {\"checks\": [{name, source, target, action, service, expect} | {name, why}]}")
-    common(p)
+    p.add_argument("--junit", metavar="FILE.xml", help="also write the results as JUnit XML (one testcase per check)")
 
-    p = command("map", help="write a self-contained interactive HTML access map")
-    p.add_argument("-o", "--output", required=True, metavar="FILE.html")
+    p = command("map", help="write an access map: self-contained interactive HTML, or a static SVG/PNG picture")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--format", choices=["html", "svg", "png"], default=None,
+                   help="html (interactive, the default), or svg/png through Graphviz' dot; "
+                        "default: from FILE's extension, else html")
     p.add_argument("--focus", metavar="ARN", help="only this node's neighbourhood (either direction)")
-    p.add_argument("--depth", type=int, default=2, help="with --focus: how many hops around it (default 2)")
+    p.add_argument("--depth", type=int, default=None, help="with --focus: how many hops around it (default 2)")
     p.add_argument("--account", action="append", default=[], metavar="ID", help="only these accounts (repeatable)")
     p.add_argument("--path", nargs=2, metavar=("SOURCE", "TARGET"), help="highlight the path, or explain why there is none")
-    p.add_argument("--action", default=ASSUME_ROLE, choices=[ASSUME_ROLE, PASS_ROLE], help="with --path")
+    action(p, "with --path (case-insensitive; default sts:AssumeRole)")
     p.add_argument("--service", help="with --path and --action iam:PassRole")
     p.add_argument("--max-nodes", type=int, default=1500, help="refuse larger maps (default 1500)")
-    data(p)
 
     p = command("export", help="write the access graph as GraphML, GEXF or JSON Lines (Gephi, Neo4j, jq)")
     p.add_argument("--format", required=True, choices=["graphml", "gexf", "jsonl"])
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': standard output, jsonl only)")
-    data(p)
 
     p = command("build", help="build (and cache) the access graph; print counts and per-phase timings")
     p.add_argument("--engine", choices=["local", "processes", "dask"], default="local",
                    help="processes: partitions on this machine's cores (POSIX); "
                         "dask: on a Dask cluster (pip install 'graphiam[dask]')")
     p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing cluster (default: a local one)")
-    common(p)
 
     p = command("collect", help="export accounts (and with --org the organization) into a snapshot folder")
     p.add_argument("-o", "--output", required=True, metavar="SNAPSHOT_DIR")
@@ -229,15 +274,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--role-arn", action="append", default=[], metavar="ARN", help="also collect the account of this role, assuming it (repeatable)")
     p.add_argument("--workers", type=int, default=8, help="accounts read in parallel (default 8)")
     p.add_argument("--max-attempts", type=int, default=10, help="attempts per API call under adaptive retries (default 10)")
+    p.add_argument("--connect-timeout", type=float, metavar="SECONDS", help="per API call (default: botocore's, 60)")
+    p.add_argument("--read-timeout", type=float, metavar="SECONDS", help="per API call (default: botocore's, 60)")
     p.add_argument("--resume", action="store_true", help="skip accounts whose file is already in SNAPSHOT_DIR")
-    p.add_argument("--json", action="store_true", help="print the manifest as JSON; no progress line")
 
     p = command("synth", help="write a synthetic organization snapshot (benchmarks, demos); same arguments, same bytes")
     p.add_argument("--accounts", type=int, required=True, metavar="N", help="how many accounts (about 30 users and 100 roles each)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="writes DIR/organization.json and DIR/accounts/ID.json")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     return parser
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """The arguments, with the global options merged and the checks argparse cannot express made."""
+    parser = _parser()
+    args = _merge_globals(parser.parse_args(argv))
+    prog = f"graphiam {args.command}"
+    if args.command in _DATA_COMMANDS and not args.data:
+        _usage_error(prog, "the following arguments are required: --data")
+    if args.command not in _DATA_COMMANDS and (args.data or args.no_cache):
+        _usage_error(prog, f"{'--data' if args.data else '--no-cache'} is not used by {args.command}")
+    if args.command == "map" and args.depth is not None and args.focus is None:
+        _usage_error(prog, "--depth needs --focus (it counts hops around the focused node)")
+    return args
+
+
+def _usage_error(prog: str, message: str) -> None:
+    _error(f"{prog}: {message} (see '{prog} --help')")
+    sys.exit(EXIT_BAD_INPUT)
 
 
 def _print_result(result: PathResult, as_json: bool) -> None:
@@ -256,7 +320,23 @@ def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str,
         out["warnings"] = list(warnings)
         _json(out)
         return
-    _out(rows_text(rows, heading, facts or ()))
+    _out(rows_text(rows, heading, facts or (), _terminal_width()))
+
+
+def _terminal_width() -> int | None:
+    """The width tables fit in: the terminal's (or ``$COLUMNS``) when standard output is one, else none
+    (a pipe or a file gets whole ARNs, as ``ls`` and ``git`` do)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
 
 
 def _context(args: argparse.Namespace) -> dict[str, list[str]] | None:
@@ -301,11 +381,7 @@ def _load_checks(path: str) -> list[dict]:
     if not isinstance(checks, list):
         raise CheckFileError(f"{path}: expected an object with a list \"checks\""
                              + (f"; its \"checks\" is {_json_type(checks)}" if "checks" in data else ""))
-    for index, check in enumerate(checks):
-        problem = _check_problem(check)
-        if problem is not None:
-            raise CheckFileError(f"{path}: checks[{index}]{problem}")
-    return checks
+    return checks  # each entry's shape is checked as it runs (:func:`_check_problem`): one bad entry stops nothing
 
 
 def _check_problem(check: object) -> str | None:
@@ -342,42 +418,70 @@ def _json_type(value: object) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
-def _run_checks(access: AccessGraph, path: str, checks: list[dict], as_json: bool) -> int:
-    """Decide every check, then print them all (an entry graphiam cannot answer is bad input, named, and
-    nothing is printed on standard output)."""
-    outcomes = []
-    texts = []
-    for index, check in enumerate(checks):
-        name = check.get("name", "")
+def _decide_check(access: AccessGraph, path: str, index: int, check: object) -> CheckOutcome:
+    """One entry, decided; an entry that is malformed or cannot be answered is an ``error`` outcome naming it."""
+    started = time.perf_counter()
+    name = check.get("name") if isinstance(check, dict) and isinstance(check.get("name"), str) else ""
+    kind = "why" if isinstance(check, dict) and "why" in check else "path"
+    where = f"{path}: checks[{index}]"
+
+    def error(what: str) -> CheckOutcome:
+        return CheckOutcome(index, name, kind, ERROR, error=what, seconds=time.perf_counter() - started)
+
+    problem = _check_problem(check)
+    if problem is not None:
+        return error(f"{where}{problem}")
+    assert isinstance(check, dict)
+    try:
+        if kind == "why":
+            result = access.why(check["why"], check.get("service"), check.get("context"))
+        else:
+            action = check.get("action") or ASSUME_ROLE
+            result = access.path(check["source"], check["target"], _ACTIONS.get(action.lower(), action),
+                                 check.get("service"), check.get("context"))
+    except (UnknownPrincipalError, QueryError, DeniedMessageError) as failure:
+        return error(f"{where}: {failure}")
+    seconds = time.perf_counter() - started
+    if kind == "why":
+        return CheckOutcome(index, name, kind, EXPLAINED, result=result, seconds=seconds)
+    passed = result.reachable == (check["expect"] == "reachable")
+    return CheckOutcome(index, name, kind, PASS if passed else FAIL, check["expect"], result, seconds=seconds)
+
+
+def _run_checks(access: AccessGraph, args: argparse.Namespace) -> int:
+    """Decide every entry, then say them all: 0 all hold, 1 some failed, 2 some could not be evaluated.
+
+    A passing check is one line; a failure has its whole explanation with the
+    fix; a ticket its explanation; an entry graphiam could not evaluate one
+    line naming it and what is wrong. ``--quiet`` says only failures and
+    errors, and the closing line names every failing check. ``--junit FILE``
+    also writes the results as JUnit XML.
+    """
+    summary = CheckSummary(tuple(_decide_check(access, args.checks, index, check)
+                                 for index, check in enumerate(args.loaded_checks)))
+    if args.junit:
+        from .present.files import write_atomically
         try:
-            if "why" in check:
-                result = access.why(check["why"], check.get("service"), check.get("context"))
-            else:
-                result = access.path(check["source"], check["target"], check.get("action") or ASSUME_ROLE,
-                                     check.get("service"), check.get("context"))
-        except (UnknownPrincipalError, QueryError, DeniedMessageError) as error:
-            raise CheckFileError(f"{path}: checks[{index}]{f' ({name})' if name else ''}: {error}") from None
-        if "why" in check:
-            outcomes.append({"name": name, "kind": "why", "passed": None, "result": result.to_dict()})
-            if not as_json:
-                texts.append((f"== TICKET  {name}", indented(result.to_text(omit_warnings=access.warnings))))
-            continue
-        passed = result.reachable == (check["expect"] == "reachable")
-        outcomes.append({"name": name, "kind": "path", "expect": check["expect"], "passed": passed, "result": result.to_dict()})
-        if not as_json:
-            # a failed check gets the whole story with the fix; a path that must stay closed gets no fix
-            texts.append((f"== {'PASS' if passed else 'FAIL'}  {name}  (expect {check['expect']})",
-                          indented(result.to_text(brief=passed, omit_warnings=access.warnings))))
-    failed = [o for o in outcomes if o["passed"] is False]
-    if as_json:
-        _json({"checks": outcomes, "failed": len(failed)})
+            write_atomically(args.junit, junit_xml(summary, args.checks, access.warnings))
+        except OSError as error:
+            raise QueryError(f"{args.junit}: {error.strerror or error}") from None
+    if args.json:
+        _json({"checks": [o.to_dict() for o in summary.outcomes], "failed": len(summary.named(FAIL)),
+               "errors": len(summary.named(ERROR)), "warnings": list(access.warnings)})
     else:
-        for heading, text in texts:
-            _line(heading)
-            _out(text)
-        asserted = sum(1 for o in outcomes if o["passed"] is not None)
-        _line(f"{asserted - len(failed)} of {asserted} path checks hold; {len(outcomes) - asserted} ticket(s) explained")
-    return EXIT_NOT_REACHABLE if failed else EXIT_OK
+        for outcome in summary.outcomes:
+            if args.quiet and outcome.status not in (FAIL, ERROR):
+                continue
+            _line(check_heading(outcome))
+            text = check_body(outcome, access.warnings)
+            if text:
+                _out(indented(text))
+        _line(summary.line())
+    unevaluated = summary.named(ERROR)
+    if unevaluated:  # exit code 2 always ends with its error line (CI logs show standard error first)
+        _error(f"{args.checks}: {len(unevaluated)} check(s) could not be evaluated: "
+               + ", ".join(o.label for o in unevaluated))
+    return {PASS: EXIT_OK, FAIL: EXIT_NOT_REACHABLE, ERROR: EXIT_BAD_INPUT}[summary.exit_status]
 
 
 class _StdoutClosed(Exception):
@@ -396,7 +500,7 @@ def main(argv: Sequence[str] | None = None, hold: list | None = None) -> int:
     debug = "--debug" in argv  # until the arguments are parsed
     try:
         try:
-            args = _parser().parse_args(argv)
+            args = _parse(argv)
         except SystemExit as stop:  # --help, or a usage error already said in one line
             return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
         debug = bool(args.debug)
@@ -467,8 +571,11 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
     try:
         if args.command == "check":  # a bad check file is said before the snapshot is read
             args.loaded_checks = _load_checks(args.checks)
+        if args.command == "why":
+            args.message = _message(args.message)
+        progress = _progress(args)
         hashing = time.perf_counter()
-        buffers, key = _read_and_hash(args)
+        buffers, key = _read_and_hash(args, progress)
         hashed = time.perf_counter() - hashing
         answered = _answer_from_index(args, key) if key is not None else None
         if answered is not None:
@@ -484,7 +591,8 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
                 raise QueryError(f"--engine dask needs dask.distributed ({error}); "
                                  "install it with: pip install 'graphiam[dask]'") from None
         access, report = load_with_report(args.data, cache=not args.no_cache, engine=engine, key=key,
-                                          scheduler=getattr(args, "scheduler", None), buffers=buffers)
+                                          scheduler=getattr(args, "scheduler", None), buffers=buffers,
+                                          progress=progress)
         for warning in report["warnings"]:  # what the cache would not trust or had to discard
             _warning(warning)
         if hold is not None:
@@ -497,6 +605,19 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
         return EXIT_BAD_INPUT
     _print_warnings(access, args)  # after the answer, so an error stays the only line on stderr
     return code
+
+
+def _message(given: str | None) -> str:
+    """``why``'s message: the argument, or standard input for ``-`` or when none is given and stdin is not a
+    terminal (``pbpaste | graphiam why``)."""
+    if given is not None and given != "-":
+        return given
+    if given is None and sys.stdin is not None and sys.stdin.isatty():
+        raise QueryError("why: give the AccessDenied message as an argument, or pipe it on standard input")
+    text = sys.stdin.read() if sys.stdin is not None else ""
+    if not text.strip():
+        raise QueryError("why: standard input held no message")
+    return text
 
 
 def _print_warnings(access: AccessGraph, args: argparse.Namespace) -> None:
@@ -520,9 +641,15 @@ def _collect(args: argparse.Namespace) -> int:
         if getattr(args, name) < 1:
             _error(f"--{name.replace('_', '-')} must be at least 1")
             return EXIT_BAD_INPUT
+    for name in ("connect_timeout", "read_timeout"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            _error(f"--{name.replace('_', '-')} must be more than 0 seconds")
+            return EXIT_BAD_INPUT
     options = CollectOptions(
         output=Path(args.output),
-        clients=ClientOptions(args.profile, args.region, args.endpoint_url, args.max_attempts),
+        clients=ClientOptions(args.profile, args.region, args.endpoint_url, args.max_attempts,
+                              args.connect_timeout, args.read_timeout),
         org=args.org,
         role_name=args.role_name,
         accounts=tuple(args.account),
@@ -532,7 +659,7 @@ def _collect(args: argparse.Namespace) -> int:
         resume=args.resume,
     )
     try:
-        report = collect(options, default_progress_stream(quiet=args.json))
+        report = collect(options, default_progress_stream(quiet=args.json or args.quiet))
     except CollectError as error:
         _error(error)
         return EXIT_BAD_INPUT
@@ -553,7 +680,28 @@ def _collect(args: argparse.Namespace) -> int:
     return EXIT_SOME_ACCOUNTS_FAILED if report.failed else EXIT_OK
 
 
-def _read_and_hash(args: argparse.Namespace) -> tuple[object, str | None]:
+def _progress(args: argparse.Namespace) -> Progress:
+    """Bars on standard error when it is a terminal, unless ``--quiet`` or ``--json``; else silence.
+
+    A bar appears once a phase has run ``$GRAPHIAM_PROGRESS_DELAY`` seconds (default 1).
+    """
+    if args.quiet or args.json:
+        return SILENT
+    try:
+        if sys.stderr is None or not sys.stderr.isatty():
+            return SILENT
+    except (AttributeError, ValueError):
+        return SILENT
+    from .present.progress_bar import DEFAULT_DELAY, TerminalProgress
+
+    try:
+        delay = float(os.environ.get("GRAPHIAM_PROGRESS_DELAY", DEFAULT_DELAY))
+    except ValueError:
+        delay = DEFAULT_DELAY
+    return TerminalProgress(sys.stderr, delay)
+
+
+def _read_and_hash(args: argparse.Namespace, progress: Progress = SILENT) -> tuple[object, str | None]:
     """The snapshot files' bytes, read once, and their cache key (``(None, None)`` with --no-cache).
 
     The same bytes are parsed on a cache miss, so the key always names what was parsed.
@@ -563,7 +711,7 @@ def _read_and_hash(args: argparse.Namespace) -> tuple[object, str | None]:
     from .graph import cache as graph_cache
     from .snapshot.read import read_files
 
-    buffers = read_files(args.data)
+    buffers = read_files(args.data, progress)
     return buffers, graph_cache.snapshot_key_of(buffers)
 
 
@@ -587,8 +735,6 @@ def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph,
         if args.command == "path":
             access, source, target = partial_access(index, args.source, args.target)
             return access, access.path(source, target, args.action, args.service, _context(args))
-        if args.message == "-":
-            args.message = sys.stdin.read()
         parsed = parse_denied_message(args.message)
         if parsed.action.lower() not in (ASSUME_ROLE.lower(), PASS_ROLE.lower()):
             return None  # the whole graph says which actions graphiam explains
@@ -635,8 +781,7 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
         _print_result(result, args.json)
         return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
     if args.command == "why":
-        message = sys.stdin.read() if args.message == "-" else args.message
-        result = access.why(message, args.service, _context(args))
+        result = access.why(args.message, args.service, _context(args))
         _print_result(result, args.json)
         return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
     if args.command == "reach":
@@ -658,34 +803,52 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
             if args.output == "-":  # `export -o - | head`: the reader has what it wanted
                 raise _StdoutClosed() from None
             raise
-        if args.output != "-":
+        if args.output != "-" and not args.quiet:
             _line(f"wrote {args.output}: {args.format}, {summary.nodes} nodes, {summary.edges} edges")
         return EXIT_OK
     if args.command == "map":
         return _map(access, args)
-    return _run_checks(access, args.checks, args.loaded_checks, args.json)
+    return _run_checks(access, args)
+
+
+def _map_format(args: argparse.Namespace) -> str:
+    """``--format``, else the output's extension (``.svg``, ``.png``), else html."""
+    if args.format:
+        return args.format
+    suffix = Path(args.output).suffix.lower().lstrip(".")
+    return suffix if suffix in ("svg", "png") else "html"
 
 
 def _map(access: AccessGraph, args: argparse.Namespace) -> int:
-    try:
-        from .present.map import MapOptions, MapTooLarge, write_map
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise QueryError(f"map needs pyvis ({error}); install it with: pip install 'graphiam[map]'") from None
-    if args.depth < 0 or args.max_nodes < 1:
+    from .present.map import MapOptions, MapSelectionError, MapTooLarge, write_map
+
+    if (args.depth is not None and args.depth < 0) or args.max_nodes < 1:
         raise QueryError("--depth must be 0 or more and --max-nodes at least 1")
-    options = MapOptions(focus=args.focus, depth=args.depth, accounts=tuple(args.account), max_nodes=args.max_nodes,
-                         title=f"graphiam access map: {', '.join(args.data)}")
+    focus = None if args.focus is None else args.focus if args.focus in access.graph else access.resolve(args.focus)
+    options = MapOptions(focus=focus, depth=2 if args.depth is None else args.depth, accounts=tuple(args.account),
+                         max_nodes=args.max_nodes, title=f"graphiam access map: {', '.join(args.data)}")
     result = access.path(args.path[0], args.path[1], args.action, args.service) if args.path else None
+    form = _map_format(args)
     try:
-        summary = write_map(access.graph, access.snapshot, args.output, options, result)
-    except MapTooLarge as error:
+        if form == "html":
+            summary = write_map(access.graph, access.snapshot, args.output, options, result)
+        else:
+            from .present.static_map import StaticMapError, write_static_map
+            try:
+                summary = write_static_map(access.graph, access.snapshot, args.output, options, result, form)
+            except StaticMapError as error:
+                raise QueryError(str(error)) from None
+    except (MapTooLarge, MapSelectionError) as error:
         raise QueryError(str(error)) from None
     except OSError as error:
         raise QueryError(f"{args.output}: {error.strerror or error}") from None
-    line = f"wrote {args.output}: {summary.nodes} nodes, {summary.edges} edges"
+    line = f"wrote {args.output}: {form}, {summary.nodes} nodes, {summary.edges} edges"
     if summary.path is not None:
-        line += "; the path is " + ("highlighted" if summary.path.reachable else "not there: the side panel explains why")
-    _line(line)
+        line += "; the path is " + ("highlighted" if summary.path.reachable else
+                                    "not there: the side panel explains why" if form == "html" else
+                                    "not there: the red dashed edge names the blocking layers")
+    if not args.quiet:
+        _line(line)
     return EXIT_OK
 
 

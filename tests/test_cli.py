@@ -340,7 +340,7 @@ def test_reach_text(sample_dir):
         json.loads(done.stdout)
 
     def hops_of(arn: str) -> str:
-        (line,) = [line for line in lines[1:] if arn in line.split()]
+        (line,) = [line for line in lines[1:] if line.split()[2] == arn]
         return line.split()[0]
 
     assert (hops_of(HUB), hops_of(DEPLOY), hops_of(APPCONFIG)) == ("1", "2", "3")
@@ -513,7 +513,22 @@ def test_checks_file_missing(sample_dir, tmp_path):
 def test_checks_file_with_a_bad_entry(sample_dir, tmp_path):
     checks = tmp_path / "checks.json"
     checks.write_text(json.dumps({"checks": [{"name": "half", "source": ALICE}]}))
-    assert_bad_input(run("check", checks, "--data", sample_dir), str(checks))
+    assert_check_error(run("check", checks, "--data", sample_dir), "half", str(checks))
+
+
+def assert_check_error(done: subprocess.CompletedProcess, name: str, *named: str) -> str:
+    """A check run that went on past an entry it could not evaluate: exit 2, the entry's one ERROR line
+    naming it (and ``named``), the closing summary naming it, one error line on standard error."""
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    (error,) = done.stderr.splitlines()
+    assert error.startswith("graphiam: error: ") and "could not be evaluated" in error and name in error
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("== ERROR")]
+    assert f"== ERROR  {name}: " in line, line
+    for part in named:
+        assert part in line, f"{part!r} not in {line!r}"
+    summary = done.stdout.splitlines()[-1]
+    assert "could not be evaluated" in summary and f"not evaluated: {name}" in summary, summary
+    return line
 
 
 def test_unreadable_snapshot_file(tmp_path):
@@ -720,10 +735,15 @@ GOOD_PATH_CHECK = {"name": "alice wants Deploy", "source": ALICE, "target": DEPL
     ("alice", "checks[1] must be an object"),
     (None, "checks[1] must be an object"),
 ])
-def test_check_entries_with_wrong_types_are_bad_input_naming_the_entry(sample_dir, tmp_path, entry, named):
+def test_check_entries_with_wrong_types_are_errors_naming_the_entry_and_the_others_still_run(
+        sample_dir, tmp_path, entry, named):
     checks = tmp_path / "checks.json"
-    checks.write_text(json.dumps({"checks": [GOOD_PATH_CHECK, entry]}))
-    assert_bad_input(run("check", checks, "--data", sample_dir), str(checks), named)
+    checks.write_text(json.dumps({"checks": [GOOD_PATH_CHECK, entry, {**GOOD_PATH_CHECK, "name": "after"}]}))
+    done = run("check", checks, "--data", sample_dir)
+    label = entry["name"] if isinstance(entry, dict) and isinstance(entry.get("name"), str) else "checks[1]"
+    assert_check_error(done, label, str(checks), named)
+    passes = [line for line in done.stdout.splitlines() if line.startswith("== PASS")]
+    assert passes == [f"== PASS  {GOOD_PATH_CHECK['name']}  (expect unreachable)", "== PASS  after  (expect unreachable)"]
 
 
 @pytest.mark.parametrize(("content", "named"), [
@@ -749,16 +769,26 @@ def test_check_file_with_a_byte_order_mark_is_read(sample_dir, tmp_path):
     assert code == 0 and data["failed"] == 0
 
 
-def test_a_check_graphiam_cannot_answer_is_named_and_nothing_else_is_printed(sample_dir, tmp_path):
+def test_a_check_graphiam_cannot_answer_is_an_error_and_the_rest_still_run(sample_dir, tmp_path):
     checks = tmp_path / "checks.json"
-    checks.write_text(json.dumps({"checks": [GOOD_PATH_CHECK, {**GOOD_PATH_CHECK, "name": "ghost", "source": "nobody"}]}))
-    assert_bad_input(run("check", checks, "--data", sample_dir), "checks[1] (ghost)", "nobody")
+    checks.write_text(json.dumps({"checks": [
+        {**GOOD_PATH_CHECK, "name": "ghost", "source": "nobody"},
+        {"name": "alice must reach Deploy", "source": ALICE, "target": DEPLOY, "expect": "reachable"},
+        GOOD_PATH_CHECK,
+    ]}))
+    done = run("check", checks, "--data", sample_dir)
+    assert_check_error(done, "ghost", "checks[0]", "nobody")
+    assert "== FAIL  alice must reach Deploy  (expect reachable)" in done.stdout.splitlines()
+    assert "failed: alice must reach Deploy" in done.stdout.splitlines()[-1]
+    code, data = run_json("check", checks, "--data", sample_dir)
+    assert code == 2 and [c["status"] for c in data["checks"]] == ["error", "fail", "pass"]
+    assert "nobody" in data["checks"][0]["error"] and data["failed"] == 1 and data["errors"] == 1
 
 
 def test_a_bad_check_file_is_said_before_the_snapshot_is_read(tmp_path):
     checks = tmp_path / "checks.json"
-    checks.write_text(json.dumps({"checks": [{"why": 5}]}))
-    assert_bad_input(run("check", checks, "--data", tmp_path / "no-such-snapshot"), "checks[0].why")
+    checks.write_text(json.dumps({"checks": "none"}))
+    assert_bad_input(run("check", checks, "--data", tmp_path / "no-such-snapshot"), '"checks" is a string')
 
 
 # -- terminal safety: snapshot strings are shown escaped in every text output -------------------------------
@@ -917,3 +947,198 @@ def test_version_prints_the_package_version_and_exits_0():
     from graphiam import __version__
     done = run("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"graphiam {__version__}"
+
+
+# -- check for CI: one line per pass, --quiet, the summary, JUnit XML ------------------------------------
+
+MIXED_CHECKS = {"checks": [
+    {"name": "alice stays out of Deploy", "source": ALICE, "target": DEPLOY, "expect": "unreachable"},
+    {"name": "alice must reach Deploy", "source": ALICE, "target": DEPLOY, "expect": "reachable"},
+    {"name": "grace reaches AppConfig", "source": GRACE, "target": APPCONFIG, "expect": "reachable"},
+    {"name": "ghost", "source": "nobody", "target": DEPLOY, "expect": "reachable"},
+    {"name": "ticket: alice", "why": TICKETS["alice"]},
+]}
+
+
+def test_passing_checks_are_one_line_and_failures_the_whole_story(sample_dir, tmp_path):
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps(MIXED_CHECKS))
+    done = run("check", checks, "--data", sample_dir)
+    assert done.returncode == 2  # one entry could not be evaluated: that wins over a failure
+    lines = done.stdout.splitlines()
+    for name in ("alice stays out of Deploy", "grace reaches AppConfig"):
+        (at,) = [i for i, line in enumerate(lines) if line.startswith(f"== PASS  {name}")]
+        assert lines[at + 1].startswith("== "), "a passing check is one line"
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("== FAIL  alice must reach Deploy")]
+    failure = "\n".join(lines[at + 1:at + 30])
+    assert "Why the direct request is denied" in failure and "Smallest fix" in failure
+    assert lines[-1] == ("2 of 3 path checks hold; 1 ticket(s) explained; 1 could not be evaluated; "
+                         "failed: alice must reach Deploy; not evaluated: ghost")
+
+
+def test_quiet_check_says_only_the_failures_and_the_summary(sample_dir, tmp_path):
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps(MIXED_CHECKS))
+    done = run("check", checks, "--data", sample_dir, "--quiet")
+    headings = [line for line in done.stdout.splitlines() if line.startswith("== ")]
+    assert headings == ["== FAIL  alice must reach Deploy  (expect reachable)",
+                        headings[1]] and headings[1].startswith("== ERROR  ghost: ")
+    assert "PASS" not in done.stdout and "TICKET" not in done.stdout
+    assert done.stdout.splitlines()[-1].endswith("failed: alice must reach Deploy; not evaluated: ghost")
+
+
+def test_check_exit_codes_all_hold_some_fail(sample_dir, tmp_path):
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps({"checks": MIXED_CHECKS["checks"][:1] + MIXED_CHECKS["checks"][2:3]}))
+    assert run("check", checks, "--data", sample_dir).returncode == 0
+    checks.write_text(json.dumps({"checks": MIXED_CHECKS["checks"][:3]}))
+    assert run("check", checks, "--data", sample_dir).returncode == 1
+
+
+def test_junit_report_is_valid_and_carries_the_explanations(sample_dir, tmp_path):
+    xmlschema = pytest.importorskip("xmlschema")
+    import xml.etree.ElementTree as ET
+
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps(MIXED_CHECKS))
+    report = tmp_path / "reports" / "graphiam.xml"
+    report.parent.mkdir()
+    done = run("check", checks, "--data", sample_dir, "--junit", report)
+    assert done.returncode == 2
+    schema = xmlschema.XMLSchema(REPO_ROOT / "tests" / "present" / "junit.xsd")
+    schema.validate(str(report))  # raises with the reason when the shape is wrong
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "1", "1")
+    cases = {case.get("name"): case for case in suite.findall("testcase")}
+    assert list(cases) == [c["name"] for c in MIXED_CHECKS["checks"]]
+    failure = cases["alice must reach Deploy"].find("failure")
+    assert failure.get("message") == "not reachable, but expected reachable"
+    assert "Smallest fix" in failure.text and "trust" in failure.text
+    assert "nobody" in cases["ghost"].find("error").get("message")
+    assert cases["alice stays out of Deploy"].find("failure") is None
+    assert "NOT REACHABLE" in cases["ticket: alice"].find("system-out").text
+    assert not list(report.parent.glob(".*")), "no temporary file is left beside the report"
+
+
+def test_junit_xml_escapes_what_xml_cannot_hold(sample_dir, tmp_path):
+    xmlschema = pytest.importorskip("xmlschema")
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps({"checks": [{"name": "bell\x07 \x1b[31m", "source": "no\x00body", "target": DEPLOY,
+                                              "expect": "reachable"}]}))
+    report = tmp_path / "graphiam.xml"
+    assert run("check", checks, "--data", sample_dir, "--junit", report).returncode == 2
+    xmlschema.XMLSchema(REPO_ROOT / "tests" / "present" / "junit.xsd").validate(str(report))
+    assert "bell\\x07 \\x1b[31m" in report.read_text(encoding="utf-8")
+
+
+# -- global options before or after the command; case-insensitive actions; why from a pipe -----------------
+
+def test_global_options_work_before_or_after_the_command(sample_dir):
+    after = run("path", "grace", "AppConfig", "--data", sample_dir, "--json", "--no-cache")
+    before = run("--data", str(sample_dir), "--json", "--no-cache", "path", "grace", "AppConfig")
+    assert after.returncode == before.returncode == 0
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+
+
+def test_data_given_before_and_after_the_command_adds_up(tmp_path):
+    org = Org()
+    org.account("222222222222").user("alice", allow("sts:AssumeRole", role_arn("333333333333", "Deploy")))
+    org.account("333333333333").role("Deploy", trusts=trust_account("222222222222"))
+    folder = org.write(tmp_path / "org")
+    (prod,) = [p for p in folder.rglob("*.json") if "333333333333" in p.name]
+    rest = [p for p in folder.rglob("*.json") if p != prod]
+    assert rest
+    args = [a for p in rest for a in ("--data", str(p))]
+    done = run(*args, "path", "alice", "333333333333:role/Deploy", "--data", prod, "--no-cache")
+    assert done.returncode == 0, done.stderr
+
+
+def test_global_options_only_where_they_mean_something(tmp_path):
+    done = run("synth", "--accounts", "1", "-o", tmp_path / "s", "--data", tmp_path)
+    assert done.returncode == 2 and "--data is not used by synth" in done.stderr
+    done = run("path", "a", "b")
+    assert done.returncode == 2 and "required: --data" in done.stderr
+
+
+def test_action_is_case_insensitive(sample_dir):
+    code, data = run_json("path", "erin", XYZ_WEB, "--action", "IAM:passrole", "--service", "ec2.amazonaws.com",
+                          "--data", sample_dir)
+    assert data["action"] == "iam:PassRole"
+    done = run("path", "erin", XYZ_WEB, "--action", "iam:DeleteRole", "--data", sample_dir)
+    assert done.returncode == 2 and done.stderr.count("graphiam: error:") == 1 and "iam:DeleteRole" in done.stderr
+
+
+def test_usage_errors_have_one_prefix_and_point_at_the_command_help(sample_dir):
+    done = run("reach", "--data", sample_dir, "--nope")
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert line.count("error:") == 1 and "'graphiam reach --help'" in line
+
+
+def test_why_reads_the_message_from_a_pipe_when_none_is_given(sample_dir):
+    piped = run("why", "--data", sample_dir, "--json", stdin=TICKETS["alice"])
+    given = run("why", TICKETS["alice"], "--data", sample_dir, "--json")
+    assert piped.returncode == given.returncode == 1
+    assert json.loads(piped.stdout) == json.loads(given.stdout)
+    empty = run("why", "--data", sample_dir, stdin="")
+    assert empty.returncode == 2 and "standard input held no message" in empty.stderr
+
+
+def test_map_depth_without_focus_is_an_error(sample_dir, tmp_path):
+    done = run("map", "--data", sample_dir, "-o", tmp_path / "m.html", "--depth", "1")
+    assert done.returncode == 2 and "--depth needs --focus" in done.stderr
+    assert not (tmp_path / "m.html").exists()
+
+
+# -- reach and who-can: via and conditions ---------------------------------------------------------------
+
+def test_rows_name_their_via_and_their_conditions(sample_dir):
+    code, data = run_json("reach", "grace", "--data", sample_dir)
+    rows = {(r["arn"], r["action"]): r for r in data["rows"]}
+    assert rows[(HUB, "sts:AssumeRole")]["via"] is None
+    assert rows[(DEPLOY, "sts:AssumeRole")]["via"] == HUB
+    assert rows[(APPCONFIG, "sts:AssumeRole")]["via"] == DEPLOY
+    assert all(r["conditions"] == [] for r in data["rows"] if not r["conditional"])
+    code, data = run_json("who-can", "BreakGlass", "--data", sample_dir)
+    alice = next(r for r in data["rows"] if r["arn"] == ALICE)
+    assert alice["conditional"] and alice["conditions"] == ["aws:MultiFactorAuthPresent"]
+    done = run("who-can", "BreakGlass", "--data", sample_dir)
+    (line,) = [line for line in done.stdout.splitlines() if line.split()[2:3] == [ALICE]]
+    assert line.endswith("conditional: MFA")
+
+
+def test_tables_fit_the_terminal_width_with_arns_shortened_in_the_middle(sample_dir):
+    env_run = lambda columns: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "graphiam.cli", "who-can", "BreakGlass", "--data", str(sample_dir)],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
+        env={**os.environ, "COLUMNS": str(columns), "PYTHONPATH": str(REPO_ROOT)})
+    wide, narrow = env_run(400), env_run(120)
+    assert "..." not in wide.stdout and ALICE in wide.stdout
+    table = [line for line in narrow.stdout.splitlines()[1:] if line.startswith("  ")]
+    assert all(len(line) <= 120 for line in table), max(table, key=len)
+    long_arn = "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_4f1c2a9e7b3d5c60"
+    assert long_arn in wide.stdout and long_arn not in narrow.stdout
+    assert any(line.split()[2].startswith("arn:aws:iam") and line.split()[2].endswith("4f1c2a9e7b3d5c60")
+               and "..." in line.split()[2] for line in table)
+
+
+# -- a real Ctrl-C: SIGINT to a running build ------------------------------------------------------------
+
+def test_sigint_during_a_build_is_one_line_exit_130_and_leaves_no_partial_file(tmp_path):
+    import signal
+    import time
+
+    org = tmp_path / "org"
+    assert run("synth", "--accounts", "150", "-o", org).returncode == 0
+    cache = tmp_path / "cache"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "GRAPHIAM_CACHE_DIR": str(cache)}
+    process = subprocess.Popen([sys.executable, "-m", "graphiam.cli", "build", "--data", str(org)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT, env=env)
+    time.sleep(2.5)  # well into reading and deciding (the build takes several seconds)
+    assert process.poll() is None, "the build ended before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.decode() == "graphiam: interrupted\n" and out == b""
+    leftovers = [p for p in cache.rglob("*") if p.is_file() and p.name != "secret.key"] if cache.exists() else []
+    assert not [p for p in leftovers if "tmp" in p.name or p.name.startswith(".")], leftovers

@@ -83,6 +83,30 @@ def _execute(path: Path):
     return nb
 
 
+# An executed notebook stores each access map once: its page in the iframe of the text/html output, and a
+# one-line text/plain (``<InlineMap: ...>``) beside it. The rest of a notebook (tables, text) fits in this:
+OTHER_OUTPUTS = 150_000  # bytes
+MAP_OVERHEAD = 1.2  # what a map may take beyond its page: JSON escaping of the cell output, the iframe tag
+
+
+def _map_outputs(nb) -> list[dict]:
+    return [output for cell in nb.cells for output in cell.get("outputs", [])
+            if "<iframe srcdoc=" in output.get("data", {}).get("text/html", "")]
+
+
+def _assert_each_map_is_stored_once(nb) -> None:
+    """The executed notebook's size is bounded by its maps, each counted once (plus the other outputs)."""
+    maps = _map_outputs(nb)
+    assert maps, "the notebook shows no map"
+    for output in maps:
+        plain = output["data"].get("text/plain", "")
+        assert plain.startswith("<InlineMap: ") and len(plain) < 200, plain[:200]
+    single = max(len(json.dumps(output["data"]["text/html"])) for output in maps)
+    size = len(nbformat.writes(nb).encode("utf-8"))
+    bound = len(maps) * single * MAP_OVERHEAD + OTHER_OUTPUTS
+    assert size < bound, f"the executed notebook holds {size} bytes for {len(maps)} maps of {single}: over {bound:.0f}"
+
+
 def test_both_notebooks_exist():
     missing = [p.name for p in NOTEBOOKS if not p.is_file()]
     assert not missing, f"missing example notebooks: {missing}"
@@ -107,6 +131,7 @@ def test_explore_notebook_runs(own_python_kernel):
     shown = _text(_cell(nb, "focused-map"))
     assert "<iframe srcdoc=" in shown and 'title="graphiam access map"' in shown
     assert "ProdAdmin" in shown
+    _assert_each_map_is_stored_once(nb)
     # the committed file was not touched by the run
     assert not any(cell.get("outputs") for cell in _read(EXPLORE).cells if cell.cell_type == "code")
 
@@ -118,4 +143,6 @@ def test_diagnose_notebook_runs(own_python_kernel):
         "REACHABLE: arn:aws:iam::222222222222:user/alice -> arn:aws:iam::333333333333:role/Deploy"), confirmation
     shown = _text(_cell(nb, "fixed-map"))
     assert "<iframe srcdoc=" in shown and 'title="graphiam access map"' in shown
+    assert len(_map_outputs(nb)) == 2
+    _assert_each_map_is_stored_once(nb)
     assert not any(cell.get("outputs") for cell in _read(DIAGNOSE).cells if cell.cell_type == "code")

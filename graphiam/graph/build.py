@@ -17,6 +17,7 @@ from typing import Iterable
 import networkx as nx
 
 from ..gcpause import paused_gc
+from ..progress import SILENT, Progress
 from ..policy import ASSUME_ROLE, PASS_ROLE, Decision, Outcome, PolicyEngine
 from ..policy.conditions import describe_condition
 from ..policy.exposure import open_to_any_principal, open_to_any_token
@@ -30,9 +31,11 @@ from .schema import (ANY_PRINCIPAL, CAN_ASSUME, CAN_PASS, MEMBER_OF, SharedDicts
 
 class GraphBuilder:
     def __init__(self, snapshot: Snapshot, engine: PolicyEngine | None = None,
-                 indexes: dict[str, AllowIndex] | None = None) -> None:
-        """``engine`` and ``indexes`` (see :meth:`indexes`) may come from another builder of the same snapshot."""
+                 indexes: dict[str, AllowIndex] | None = None, progress: Progress = SILENT) -> None:
+        """``engine`` and ``indexes`` (see :meth:`indexes`) may come from another builder of the same snapshot;
+        ``progress`` hears of every target account decided."""
         self.snapshot = snapshot
+        self.progress = progress
         self.engine = engine or PolicyEngine(snapshot)
         self.graph = nx.MultiDiGraph()
         self.facts: list[TrustFact] = []
@@ -72,11 +75,18 @@ class GraphBuilder:
         timings["indexes"] = time.perf_counter() - started
         started = time.perf_counter()
         wanted = None if target_accounts is None else set(target_accounts)
-        for role in self.snapshot.all_roles():
-            if wanted is not None and role.account_id not in wanted:
-                continue
-            self._assume_edges(role, by_account)
-            self._pass_edges(role, by_account.get(role.account_id, []))  # needs only this role's service edges
+        roles = [role for role in self.snapshot.all_roles() if wanted is None or role.account_id in wanted]
+        targets = len({role.account_id for role in roles})
+        with self.progress.task("deciding target accounts", targets, "accounts") as task:
+            account = roles[0].account_id if roles else None
+            for role in roles:
+                if role.account_id != account:  # roles come account by account
+                    task.advance()
+                    account = role.account_id
+                self._assume_edges(role, by_account)
+                self._pass_edges(role, by_account.get(role.account_id, []))  # needs only this role's service edges
+            if roles:
+                task.advance()
         self.graph.add_edges_from(self._edges)
         self._edges = []
         timings["edges"] = time.perf_counter() - started
@@ -268,9 +278,9 @@ class GraphBuilder:
         return True
 
 
-def build_graph(snapshot: Snapshot, engine: PolicyEngine | None = None) -> nx.MultiDiGraph:
+def build_graph(snapshot: Snapshot, engine: PolicyEngine | None = None, progress: Progress = SILENT) -> nx.MultiDiGraph:
     """The access graph of ``snapshot``."""
-    return GraphBuilder(snapshot, engine).build()
+    return GraphBuilder(snapshot, engine, progress=progress).build()
 
 
 class ReferenceGraphBuilder(GraphBuilder):

@@ -21,6 +21,7 @@ from typing import Any
 import networkx as nx
 
 from ..gcpause import paused_gc
+from ..progress import SILENT, Progress
 from .build import GraphBuilder
 from ..snapshot.model import Snapshot
 
@@ -111,7 +112,7 @@ def _partition_in_child(accounts: list[str]) -> dict[str, Any]:
     return partition_edges(_SHARED.snapshot, accounts, _SHARED)
 
 
-def build_graph_in_processes(snapshot: Snapshot, workers: int) -> nx.MultiDiGraph:
+def build_graph_in_processes(snapshot: Snapshot, workers: int, progress: Progress = SILENT) -> nx.MultiDiGraph:
     """The same partitions on this machine's cores: forked processes inherit the snapshot, edges come back."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -123,8 +124,13 @@ def build_graph_in_processes(snapshot: Snapshot, workers: int) -> nx.MultiDiGrap
     _SHARED.indexes()  # built once, before the fork, instead of once per process
     try:
         context = multiprocessing.get_context("fork")
-        with paused_gc(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = list(pool.map(_partition_in_child, _slices(accounts, workers)))
+        slices = _slices(accounts, workers)
+        with (paused_gc(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+              progress.task("deciding partitions", len(slices), "partitions") as task):
+            results = []
+            for result in pool.map(_partition_in_child, slices):
+                results.append(result)
+                task.advance()
     finally:
         _SHARED = None
     graph = merge_partitions(snapshot, results)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
 from ..snapshot.model import Organization, Principal, Role, Snapshot, User
 from .conditions import RequestContext
 
@@ -47,6 +49,29 @@ class ContextCache:
                 resource["iam:passedtoservice"] = (passed_to_service,)
             self._roles[role.arn if passed_to_service is None else (role.arn, passed_to_service)] = resource
         return RequestContext.from_lowered(side[0], side[1], resource)
+
+
+    def action(self, caller: Principal, resource_keys: Mapping[str, Sequence[str]] | None = None) -> RequestContext:
+        """``caller`` calling an action on a resource with these condition keys (none: a new resource)."""
+        side = self._principals.get(caller.arn)
+        if side is None:
+            built = principal_context(self.snapshot, caller, None)
+            side = (built.lowered_values(), built.deferred_keys())
+            self._principals[caller.arn] = side
+        more = RequestContext(resource_keys).lowered_values() if resource_keys else {}
+        return RequestContext.from_lowered(side[0], side[1], more)
+
+
+def entity_resource_values(snapshot: Snapshot, entity: Principal) -> dict[str, list[str]]:
+    """The condition keys of a user or role as the resource of an IAM action (``iam:ResourceTag/...``)."""
+    if isinstance(entity, Role):
+        return resource_values(snapshot, entity)
+    values: dict[str, list[str]] = {"aws:ResourceAccount": [entity.account_id]}
+    values.update(_org_values(snapshot.organization, entity.account_id, "Resource"))
+    for tag in entity.tags:
+        values[f"aws:ResourceTag/{tag.key}"] = [tag.value]
+        values[f"iam:ResourceTag/{tag.key}"] = [tag.value]
+    return values
 
 
 def principal_context(snapshot: Snapshot, caller: Principal, role: Role | None,

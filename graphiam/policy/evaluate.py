@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice, product
-from typing import Callable, Literal, Sequence
+from typing import Callable, Literal, Mapping, Sequence
 
 from ..snapshot.model import AttachedPolicy, Condition, PolicyDocument, Principal, Role, Snapshot, Statement, User
 from ..snapshot.names import account_of, parse_session_arn
@@ -729,6 +729,35 @@ class PolicyEngine:
             )
         verdict.paths.append(path)
         verdict.merge(self.decide_service(service, role))  # the passed role must be usable by the service
+        return verdict.decision()
+
+    def decide_action(self, caller: Principal, action: str, resource: str,
+                      resource_keys: Mapping[str, Sequence[str]] | None = None) -> Decision:
+        """``caller`` calling ``action`` on ``resource`` of its own account, as the identity side decides it:
+        identity policies, permissions boundary and SCPs (rules 1-6, 11).
+
+        This is how escalation techniques ask for their service actions
+        (``ec2:RunInstances``, ``iam:UpdateAssumeRolePolicy`` ...). No
+        resource-based policy is read: the resources are new ones, or IAM
+        entities, which have none; RCPs do not cover these services.
+        ``resource_keys`` are the resource's own condition keys
+        (``aws:ResourceTag/...``) when it exists; a new resource has none.
+        """
+        context = self._contexts.action(caller, resource_keys)
+        verdict = _Verdict()
+        boundary = self.boundary(caller)
+        identity, bound = self._identity_side(caller, action, resource, context, verdict, boundary)
+        path: list[tuple[str, list[_Option]]] = []
+        if identity.allows:
+            path.append(("identity", _options("identity", identity)))  # type: ignore[arg-type]
+        else:
+            verdict.block(self._identity_blocker(caller, action, resource, identity))
+        if bound is not None:
+            if bound.allows:
+                path.append(("permissions_boundary", _options("permissions_boundary", bound)))  # type: ignore[arg-type]
+            else:
+                verdict.block(self._boundary_blocker(caller, action, resource, boundary, bound))  # type: ignore[arg-type]
+        verdict.paths.append(path)
         return verdict.decision()
 
     def decide_service(self, service: str, role: Role) -> Decision:

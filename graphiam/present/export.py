@@ -53,7 +53,6 @@ describe the snapshot (:data:`VOLATILE_GRAPH_ATTRIBUTES`: the build's
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
@@ -70,6 +69,7 @@ from networkx.readwrite.gexf import GEXFWriter
 from networkx.readwrite.graphml import GraphMLWriter
 
 from ..queries.errors import QueryError
+from .files import write_atomically
 
 FORMATS = ("graphml", "gexf", "jsonl")
 META = "graphiam_export"  # the graph attribute (GraphML) / description key (GEXF) describing the encoding
@@ -119,22 +119,14 @@ def write_export(graph: nx.MultiDiGraph, output: str | os.PathLike | IO[str], fo
             stream.write(line + "\n")
         stream.flush()
         return ExportSummary(format, graph.number_of_nodes(), graph.number_of_edges())
-    path = Path(output)
-    temporary = path.with_name(f".{path.name}.tmp")
     try:
         if format == "jsonl":
-            with open(temporary, "w", encoding="utf-8", newline="\n") as stream:
-                for line in jsonl_lines(graph):
-                    stream.write(line + "\n")
+            write_atomically(output, lambda stream: stream.writelines(line + "\n" for line in jsonl_lines(graph)),
+                             text=True)
         else:
-            with open(temporary, "wb") as stream:
-                stream.write(export_bytes(graph, format))
-        os.replace(temporary, path)
+            write_atomically(output, export_bytes(graph, format))
     except OSError as error:
         raise ExportError(f"{output}: {error.strerror or error}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)  # still there only when the export failed
     return ExportSummary(format, graph.number_of_nodes(), graph.number_of_edges())
 
 

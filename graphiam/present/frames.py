@@ -60,7 +60,8 @@ EDGE_COLUMNS: tuple[str, ...] = (
     "source", "target", "source_account", "target_account", "edge_type", "action", "service", "conditional",
     "condition_keys", "granted_by", "cross_account",
 )
-REACH_COLUMNS: tuple[str, ...] = ("arn", "kind", "account", "hops", "action", "service", "conditional")
+REACH_COLUMNS: tuple[str, ...] = ("arn", "kind", "account", "hops", "action", "service", "conditional", "via",
+                                  "conditions")
 
 TEXT = "str"  # pandas 3's default string dtype (StringDtype with NaN as the missing value)
 _BOOL_COLUMNS = frozenset({"service_linked", "conditional", "cross_account"})
@@ -252,8 +253,10 @@ def edges_frame(graph: nx.MultiDiGraph) -> pd.DataFrame:
 # -- reach / who-can ---------------------------------------------------------------------
 
 def reach_rows_frame(rows: Iterable[ReachRow]) -> pd.DataFrame:
-    """``ReachRow`` values as a frame, in the order given (``reach``/``who_can`` sort them)."""
-    return _frame([row.to_dict() for row in rows], REACH_COLUMNS)
+    """``ReachRow`` values as a frame, in the order given (``reach``/``who_can`` sort them); ``conditions`` is
+    the row's condition keys joined with ``", "`` in path order (``""`` for a row that needs none)."""
+    return _frame([{**row.to_dict(), "conditions": LIST_SEPARATOR.join(row.conditions)} for row in rows],
+                  REACH_COLUMNS)
 
 
 __all__ = [

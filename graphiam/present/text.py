@@ -173,26 +173,95 @@ def _assumed_text(assumed: Mapping) -> str:
     return f"{assumed['key']} {assumed['operator']} {values}: {'holds' if assumed['held'] else 'does not hold'}"
 
 
-def rows_text(rows: list[ReachRow], heading: str, facts: Iterable[Mapping] = ()) -> str:
-    """A ``reach`` or ``who-can`` table under ``heading``, then the trust facts of the subject."""
+# short names of the request-time condition keys people meet most (maps, tables)
+SHORT_KEYS = {
+    "aws:multifactorauthpresent": "MFA",
+    "aws:multifactorauthage": "MFA age",
+    "sts:externalid": "ExternalId",
+    "aws:sourceip": "SourceIp",
+    "aws:sourcevpc": "SourceVpc",
+    "aws:sourcevpce": "SourceVpce",
+    "aws:currenttime": "time",
+    "sts:rolesessionname": "session name",
+    "sts:sourceidentity": "SourceIdentity",
+    "iam:associatedresourcearn": "resource",
+}
+
+
+def condition_label(keys: Iterable[str]) -> str:
+    """Short names for request-time condition keys, each once: ``MFA, ExternalId``; other keys by their last
+    part (``aws:PrincipalTag/team`` is ``team``)."""
+    labels: list[str] = []
+    for key in keys:
+        short = SHORT_KEYS.get(key.lower()) or key.split("/")[-1].split(":")[-1]
+        if short not in labels:
+            labels.append(short)
+    return ", ".join(labels)
+
+
+ELLIPSIS = "..."
+_MIN_ARN_WIDTH = 28  # narrower than this, an ARN says too little to be worth shortening further
+_MIN_VIA_WIDTH = 20
+
+
+def shorten_middle(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters: its start and its end around ``...`` (an ARN's account and
+    its name both stay visible)."""
+    if len(text) <= width:
+        return text
+    if width <= len(ELLIPSIS):
+        return text[:width]
+    keep = width - len(ELLIPSIS)
+    head = keep * 2 // 5  # the end (a role's name) says more than the start (arn:aws:iam::)
+    return text[:head] + ELLIPSIS + text[len(text) - (keep - head):]
+
+
+def _row_notes(row: ReachRow) -> str:
+    notes = []
+    if row.service:
+        notes.append(f"to {row.service}")
+    if row.conditional:
+        notes.append(f"conditional: {condition_label(row.conditions)}" if row.conditions else "conditional")
+    if row.kind not in ("user", "role"):
+        notes.append(row.kind)
+    return ", ".join(notes)
+
+
+def rows_text(rows: list[ReachRow], heading: str, facts: Iterable[Mapping] = (), width: int | None = None) -> str:
+    """A ``reach`` or ``who-can`` table under ``heading``, then the trust facts of the subject.
+
+    Columns: hops, action, arn, via (the hop next to the row on its path, ``-``
+    when it is one hop away) and notes (the service a role is passed to,
+    ``conditional: MFA, ExternalId``, the kind of a non-IAM source). With
+    ``width`` (the terminal's), the via and then the arn column are shortened
+    in the middle until the table fits, never below a useful width (20 and 28
+    characters; narrower than that, the notes run past the edge).
+    """
     lines = [heading]
-    shown = {r.arn: terminal_safe(r.arn, one_line=True) for r in rows}  # the width of what is printed
     if not rows:
         lines.append("  (none)")
     else:
-        width = max(len(shown[r.arn]) for r in rows)
-        acts = max(15, *(len(terminal_safe(r.action, one_line=True)) for r in rows))
-        lines.append(f"  {'hops':>4}  {'action':<{acts}} {'arn':<{width}}  notes")
-    for row in rows:
-        notes = []
-        if row.service:
-            notes.append(f"to {row.service}")
-        if row.conditional:
-            notes.append("conditional")
-        if row.kind not in ("user", "role"):
-            notes.append(row.kind)
-        action = terminal_safe(row.action, one_line=True)
-        lines.append(f"  {row.hops:>4}  {action:<{acts}} {shown[row.arn]:<{width}}  {', '.join(notes)}")
+        arns = {r.arn: terminal_safe(r.arn, one_line=True) for r in rows}  # the width of what is printed
+        vias = {r.arn: terminal_safe(r.via, one_line=True) if r.via else "-" for r in rows}
+        notes = [_row_notes(r) for r in rows]
+        actions = [terminal_safe(r.action, one_line=True) for r in rows]
+        acts = max(6, *(len(a) for a in actions))
+        arn_width = max(3, *(len(a) for a in arns.values()))
+        via_width = max(3, *(len(v) for v in vias.values()))
+        note_width = max(len("notes"), *(len(n) for n in notes))
+        if width is not None:
+            fixed = 2 + 4 + 2 + acts + 1 + 2 + 2  # indent, hops, gaps, action, the gaps around arn and via
+            spare = width - fixed - note_width  # below the minimum widths, the last column runs over
+            while arn_width + via_width > spare and (arn_width > _MIN_ARN_WIDTH or via_width > _MIN_VIA_WIDTH):
+                if via_width > _MIN_VIA_WIDTH:  # via gives way first: the row's own ARN matters more
+                    via_width -= 1
+                else:
+                    arn_width -= 1
+        lines.append(f"  {'hops':>4}  {'action':<{acts}} {'arn':<{arn_width}}  {'via':<{via_width}}  notes")
+        for row, action, note in zip(rows, actions, notes):
+            arn = shorten_middle(arns[row.arn], arn_width)
+            via = shorten_middle(vias[row.arn], via_width)
+            lines.append(f"  {row.hops:>4}  {action:<{acts}} {arn:<{arn_width}}  {via:<{via_width}}  {note}".rstrip())
     for fact in facts:
         what = _FACT_MEANINGS.get(fact["kind"], fact["kind"])
         only_if = fact.get("conditions") or ()

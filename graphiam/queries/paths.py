@@ -215,19 +215,61 @@ class ReachRow:
     action: str
     service: str | None
     conditional: bool  # reachable only through hops that need request-time conditions
+    # the hop next to this row on its path: for reach, the node it was reached from; for who-can, the node it
+    # reaches the target through; None when the row is one hop from the subject
+    via: str | None = None
+    # for a conditional row: the request-time condition keys its path needs (aws:MultiFactorAuthPresent,
+    # sts:ExternalId, ...), in path order, each once
+    conditions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {"arn": self.arn, "kind": self.kind, "account": self.account, "hops": self.hops,
-                "action": self.action, "service": self.service, "conditional": self.conditional}
+                "action": self.action, "service": self.service, "conditional": self.conditional,
+                "via": self.via, "conditions": list(self.conditions)}
 
 
-def _rows(graph, seen_all, seen_firm, skip: str, action: str) -> list[ReachRow]:
+def _condition_keys(data: dict) -> list[str]:
+    """The condition keys an edge's decision still needs (every alternative's)."""
+    keys = [c["key"] for requirement in data.get("conditions", ()) for c in requirement.get("conditions", ())]
+    for more in data.get("alternatives", ()):
+        keys.extend(c["key"] for requirement in more for c in requirement.get("conditions", ()))
+    return keys
+
+
+def _path_conditions(graph, seen, node: str, reverse: bool, view: "RequestView", last: dict | None = None) -> tuple[str, ...]:
+    """The condition keys of the conditional edges on ``seen``'s path to ``node`` (and of ``last``, an edge after it)."""
+    keys: list[str] = []
+    current = node
+    while seen[current][0] is not None:
+        previous = seen[current][0]
+        u, v = (current, previous) if reverse else (previous, current)
+        data = view.edge(u, graph.edges[u, v, CAN_ASSUME])
+        if data is not None and data.get("conditional"):
+            keys.extend(_condition_keys(data))
+        current = previous  # type: ignore[assignment]
+    if not reverse:
+        keys.reverse()
+    if last is not None and last.get("conditional"):
+        keys.extend(_condition_keys(last))
+    return tuple(dict.fromkeys(keys))
+
+
+def _via(seen, node: str) -> str | None:
+    """The node next to ``node`` on its path, or None when ``node`` is one hop from where the walk began."""
+    previous = seen[node][0]
+    return previous if previous is not None and seen[previous][0] is not None else None
+
+
+def _rows(graph, seen_all, seen_firm, skip: str, action: str, reverse: bool, view: "RequestView") -> list[ReachRow]:
     rows = []
     for node, (_, hops) in seen_all.items():
         if node == skip:
             continue
         data = graph.nodes[node]
-        rows.append(ReachRow(node, data.get("kind", ""), data.get("account"), hops, action, None, node not in seen_firm))
+        conditional = node not in seen_firm
+        conditions = _path_conditions(graph, seen_all, node, reverse, view) if conditional else ()
+        rows.append(ReachRow(node, data.get("kind", ""), data.get("account"), hops, action, None, conditional,
+                             _via(seen_all, node), conditions))
     return rows
 
 
@@ -236,7 +278,7 @@ def reach(graph: nx.MultiDiGraph, source: str, view: RequestView | None = None) 
     view = _view(graph, view)
     seen_all = _bfs(graph, [source], lambda d: True, view=view)
     seen_firm = _bfs(graph, [source], _unconditional, view=view)
-    rows = _rows(graph, seen_all, seen_firm, source, "sts:AssumeRole")
+    rows = _rows(graph, seen_all, seen_firm, source, "sts:AssumeRole", False, view)
     passes: dict[tuple[str, str], ReachRow] = {}
     for node, (_, hops) in seen_all.items():
         for _, role, key, data in graph.out_edges(node, keys=True, data=True):
@@ -246,8 +288,9 @@ def reach(graph: nx.MultiDiGraph, source: str, view: RequestView | None = None) 
             if data is None:
                 continue
             conditional = node not in seen_firm or bool(data.get("conditional"))
+            conditions = _path_conditions(graph, seen_all, node, False, view, data) if conditional else ()
             row = ReachRow(role, "role", graph.nodes[role].get("account"), hops + 1, "iam:PassRole",
-                           data.get("service"), conditional)
+                           data.get("service"), conditional, node if node != source else None, conditions)
             current = passes.get((role, data["service"]))
             if current is None or (row.hops, row.conditional) < (current.hops, current.conditional):
                 passes[(role, data["service"])] = row
@@ -262,11 +305,13 @@ def who_can(graph: nx.MultiDiGraph, target: str, view: RequestView | None = None
     seen_firm = _bfs(graph, [target], _unconditional, reverse=True, view=view)
     rows = [row if row.kind != "federated" else replace(  # a provider's users call AssumeRoleWithSAML/WebIdentity
         row, action=graph.edges[row.arn, seen_all[row.arn][0], CAN_ASSUME]["action"])
-        for row in _rows(graph, seen_all, seen_firm, target, "sts:AssumeRole")]
+        for row in _rows(graph, seen_all, seen_firm, target, "sts:AssumeRole", True, view)]
     for source, _, key, data in graph.in_edges(target, keys=True, data=True):
         data = view.edge(source, data)
         if data is not None and data.get("edge_type") == "can_pass":
             node = graph.nodes[source]
+            conditional = bool(data.get("conditional"))
             rows.append(ReachRow(source, node.get("kind", ""), node.get("account"), 1, "iam:PassRole",
-                                 data.get("service"), bool(data.get("conditional"))))
+                                 data.get("service"), conditional, None,
+                                 tuple(dict.fromkeys(_condition_keys(data))) if conditional else ()))
     return sorted(rows, key=lambda r: (r.hops, r.action, r.arn, r.service or ""))

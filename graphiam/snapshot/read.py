@@ -57,9 +57,10 @@ import stat
 import sys
 import urllib.parse
 from pathlib import Path
-from typing import Any, Collection, Iterable
+from typing import Any, Collection, Iterable, Iterator, Sized
 
 from ..gcpause import paused_gc
+from ..progress import SILENT, Progress, Task
 from .model import (
     Account,
     AttachedPolicy,
@@ -192,7 +193,7 @@ def snapshot_files(paths: Iterable[str | os.PathLike[str]]) -> SnapshotFiles:
     return files
 
 
-def read_files(paths: Iterable[str | os.PathLike[str]]) -> SnapshotBuffers:
+def read_files(paths: Iterable[str | os.PathLike[str]], progress: Progress = SILENT) -> SnapshotBuffers:
     """The bytes of every file :func:`snapshot_files` finds under ``paths``, each read once.
 
     Hash these to key a cache and give them to :func:`snapshot_from_buffers`:
@@ -201,10 +202,20 @@ def read_files(paths: Iterable[str | os.PathLike[str]]) -> SnapshotBuffers:
     :func:`snapshot_from_files`.
     """
     files = snapshot_files(paths)
-    return SnapshotBuffers(((file, _read_file(file)) for file in files), files.from_folder, files.warnings)
+    with progress.task("reading snapshot files", len(files), "files") as task:
+        return SnapshotBuffers(_counted(((file, _read_file(file)) for file in files), task), files.from_folder,
+                               files.warnings)
 
 
-def snapshot_from_files(files: Iterable[Path], from_folder: Collection[Path] | None = None) -> Snapshot:
+def _counted(items: Iterable[Any], task: Task) -> Iterator[Any]:
+    """``items``, advancing ``task`` after each one."""
+    for item in items:
+        yield item
+        task.advance()
+
+
+def snapshot_from_files(files: Iterable[Path], from_folder: Collection[Path] | None = None,
+                        progress: Progress = SILENT) -> Snapshot:
     """Read ``files``. Those in ``from_folder`` (by default ``files.from_folder`` of a
     :class:`SnapshotFiles`, else none) are skipped with a warning when they are not snapshot data.
 
@@ -213,12 +224,14 @@ def snapshot_from_files(files: Iterable[Path], from_folder: Collection[Path] | N
     if from_folder is None:
         from_folder = getattr(files, "from_folder", frozenset())
     warnings = getattr(files, "warnings", ())
+    total = len(files) if isinstance(files, Sized) else None
     return snapshot_from_buffers(((file, _read_file(file)) for file in files), from_folder=from_folder,
-                                 warnings=warnings)
+                                 warnings=warnings, progress=progress, total=total)
 
 
 def snapshot_from_buffers(items: Iterable[tuple[Path, bytes]], from_folder: Collection[Path] | None = None,
-                          warnings: Iterable[str] | None = None) -> Snapshot:
+                          warnings: Iterable[str] | None = None, progress: Progress = SILENT,
+                          total: int | None = None) -> Snapshot:
     """Parse already-read files: ``(path, bytes)`` pairs, e.g. from :func:`read_files`.
 
     The bytes are decoded and parsed exactly as :func:`snapshot_from_files`
@@ -233,9 +246,11 @@ def snapshot_from_buffers(items: Iterable[tuple[Path, bytes]], from_folder: Coll
     if warnings is None:
         warnings = getattr(items, "warnings", ())
     skippable = frozenset(str(file) for file in from_folder)
-    with paused_gc():
-        return _snapshot(((str(file), _parse_json(file, raw)) for file, raw in items), skippable, warnings,
-                         DocumentParser(files_checked=True))
+    if total is None and isinstance(items, Sized):
+        total = len(items)
+    with paused_gc(), progress.task("reading accounts", total, "files") as task:
+        return _snapshot(_counted(((str(file), _parse_json(file, raw)) for file, raw in items), task), skippable,
+                         warnings, DocumentParser(files_checked=True))
 
 
 def snapshot_from_data(items: Iterable[tuple[str, Any]], *, from_folder: Collection[str] = frozenset(),

@@ -118,8 +118,9 @@ def _unsafe(text: str, allowed: str) -> list[str]:
     return sorted(repr(c) for c in set(text) if not c.isprintable() and c not in allowed)
 
 
-def judge(code: int | None, stdout: str, stderr: str, *, as_json: bool) -> list[str]:
-    """What is wrong with one run (empty: nothing)."""
+def judge(code: int | None, stdout: str, stderr: str, *, as_json: bool, reports: bool = False) -> list[str]:
+    """What is wrong with one run (empty: nothing). ``reports``: a ``check`` run, whose exit code 2 (an entry
+    that could not be evaluated) comes with the report of every other entry on standard output."""
     problems = []
     if code == INTERNAL_ERROR:
         problems.append(f"internal error (exit code 70): {stderr.strip()[:1000]}")
@@ -139,7 +140,7 @@ def judge(code: int | None, stdout: str, stderr: str, *, as_json: bool) -> list[
     if code == 2:
         if not errors or lines[-1] != errors[-1]:
             problems.append("exit code 2 without an error line last on stderr")
-        if stdout:
+        if stdout and not reports:
             problems.append(f"exit code 2 with output on stdout: {stdout[:200]!r}")
     elif errors and code in (0, 1):
         problems.append(f"an error line with exit code {code}: {errors[0]!r}")
@@ -147,7 +148,7 @@ def judge(code: int | None, stdout: str, stderr: str, *, as_json: bool) -> list[
         unsafe = _unsafe(text, allowed)
         if unsafe:
             problems.append(f"characters unsafe for a terminal on {name}: {', '.join(unsafe[:10])}")
-    if as_json and code in (0, 1):
+    if as_json and (code in (0, 1) or reports and code == 2 and stdout):
         try:
             json.loads(stdout)
         except ValueError as error:
@@ -216,7 +217,7 @@ def run_plan(plan: dict, workdir: Path | None = None, *, timeout: float | None =
     with _time_limit(timeout):
         code, stdout, stderr, problems = run_main(argv, plan["command"].get("stdin", ""))
     took = time.perf_counter() - started
-    problems += judge(code, stdout, stderr, as_json="--json" in argv)
+    problems += judge(code, stdout, stderr, as_json="--json" in argv, reports=argv[:1] == ["check"])
     if slow is not None and took > slow:
         problems.append(f"slow: {took:.1f} s")
     return Outcome(argv, code, stdout, stderr, problems, seconds=took)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace as _replace
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("pyvis", reason="the map extra (pyvis) is not installed")
 
 import graphiam
 from builders import Org, allow, role_arn, trust, trust_account, trust_service, user_arn
-from graphiam.present.map import MapOptions, MapTooLarge, condition_label, render_map
+from graphiam.policy import Blocker
+from graphiam.present.map import (DENIED, InlineMap, MapOptions, MapSelectionError, MapTooLarge, account_colour,
+                                  condition_label, map_view, node_label, render_map, vis_css)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample-org"
 PAYLOAD = "</script><img src=x onerror=alert(1)>"
@@ -160,3 +165,207 @@ def test_inline_map_for_notebooks_is_a_sandboxed_iframe(sample):
     assert html.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in html
     assert "<script" not in html.split("srcdoc=", 1)[1].split('"', 2)[1]  # the page is escaped inside the attribute
     assert inline.nodes > 0 and inline.edges > 0
+
+
+# -- issue 12: stable colours, selection errors, the missing path drawn, labels, the notebook repr ------------
+
+
+ALICE = user_arn("222222222222", "alice")
+DEPLOY = role_arn("333333333333", "Deploy")
+
+
+def colours_of(data: dict) -> dict[str, str]:
+    """account -> colour, from a page's legend, checked against the colour of each node of that account."""
+    legend = {a["account"]: a["colour"] for a in data["legend"]["accounts"]}
+    for node in data["nodes"]:
+        if node["account"]:
+            assert node["color"]["background"] == legend[node["account"]], node["id"]
+    return legend
+
+
+def test_an_account_has_the_same_colour_in_every_view(sample):
+    whole = colours_of(page_data(render(sample)[0]))
+    filtered = colours_of(page_data(render(sample, MapOptions(accounts=("333333333333",)))[0]))
+    focus = colours_of(page_data(render(sample, MapOptions(focus="BreakGlass", depth=1))[0]))
+    path = colours_of(page_data(render(sample, path=("alice", DEPLOY))[0]))
+    for view in (filtered, focus, path):
+        assert view and all(whole[account] == colour for account, colour in view.items())
+    assert filtered["333333333333"] == focus["333333333333"] == account_colour("333333333333")
+    assert inline_colour(sample) == account_colour("222222222222")
+
+
+def inline_colour(sample) -> str:
+    """alice's colour in a notebook map (the same renderer, through the facade)."""
+    inline = sample.map(focus="alice", depth=1)
+    block = re.search(r'<script id="graphiam-data" type="application/json">(.*?)</script>', inline.html, re.S)
+    nodes = {n["id"]: n for n in json.loads(block.group(1))["nodes"]}
+    return nodes[ALICE]["color"]["background"]
+
+
+def test_account_colours_are_fixed_values_of_the_id():
+    # the colour is part of what people learn to read: it does not change between runs or releases
+    assert account_colour("222222222222") == "#b8d322"
+    assert account_colour("333333333333") == "#a147e1"
+    assert re.fullmatch(r"#[0-9a-f]{6}", account_colour("123456789012"))
+    assert len({account_colour(a * 12) for a in "123456"}) == 6  # the sample's accounts are told apart
+
+
+ACCOUNT_IDS = st.text(alphabet="0123456789", min_size=12, max_size=12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mine=ACCOUNT_IDS, others=st.lists(ACCOUNT_IDS, max_size=4, unique=True), data=st.data())
+def test_a_colour_depends_on_the_id_alone(mine, others, data):
+    others = [a for a in others if a != mine]
+    shown = data.draw(st.permutations([mine, *others]))
+    org = Org()
+    for account in shown:
+        org.account(account).user("u")
+    access = graphiam.AccessGraph(org.snapshot())
+    view = map_view(access.graph, access.snapshot)
+    colours = {a: c for a, _, c in view.accounts}
+    assert colours[mine] == account_colour(mine)
+    alone = Org()
+    alone.account(mine).user("u")
+    access = graphiam.AccessGraph(alone.snapshot())
+    assert {a: c for a, _, c in map_view(access.graph, access.snapshot).accounts} == {mine: colours[mine]}
+
+
+def test_an_unknown_account_is_an_error_that_lists_the_accounts(sample):
+    with pytest.raises(MapSelectionError) as caught:
+        render(sample, MapOptions(accounts=("333333333333", "123")))
+    message = str(caught.value)
+    assert isinstance(caught.value, ValueError) and "\n" not in message
+    assert message.startswith("no account 123 in the snapshot; accounts: ")
+    assert "111111111111 (acme-management)" in message and "222222222222 (acme-identity)" in message
+    assert "999999999999" in message  # an outside account a map can show is listed too
+
+
+def test_the_account_list_is_capped():
+    org = Org()
+    for number in range(30):
+        org.account(f"{number:012d}").user("u")
+    access = graphiam.AccessGraph(org.snapshot())
+    with pytest.raises(MapSelectionError, match=r"and 18 more$"):
+        render(access, MapOptions(accounts=("999999999999",)))
+
+
+def test_a_focus_that_is_no_node_is_an_error(sample):
+    with pytest.raises(MapSelectionError, match="^focus nobody: no user or role of that name"):
+        render(sample, MapOptions(focus="nobody"))
+    with pytest.raises(MapSelectionError, match="no such principal"):
+        render(sample, MapOptions(focus="arn:aws:iam::333333333333:role/Nope\nforged line"))
+    with pytest.raises(MapSelectionError) as caught:
+        render(sample, MapOptions(focus="arn:aws:iam::333333333333:role/Nope\nforged line"))
+    assert "\n" not in str(caught.value)
+
+
+def denied_edges(data: dict) -> list[dict]:
+    return [e for e in data["edges"] if e["edgeType"] == DENIED]
+
+
+def test_a_missing_path_is_drawn_as_a_red_dashed_edge_labelled_with_its_blockers(sample):
+    data = page_data(render(sample, path=("alice", DEPLOY))[0])
+    edge, = denied_edges(data)
+    assert (edge["from"], edge["to"]) == (ALICE, DEPLOY)
+    assert edge["dashes"] and edge["color"]["color"] == "#d62728" and edge["color"]["opacity"] == 1
+    assert edge["label"] == "denied: trust" and edge["denied"] is True
+    assert "[trust, implicit deny] The trust policy of" in edge["title"]
+    assert data["legend"]["denied"] is True
+    # the roles alice can reach stay in full colour: the gap shows
+    nodes = {n["id"]: n for n in data["nodes"]}
+    for arn in (ALICE, DEPLOY, role_arn("333333333333", "BreakGlass"), role_arn("333333333333", "ProdReadOnly")):
+        assert nodes[arn]["opacity"] == 1, arn
+    assert nodes[role_arn("333333333333", "AppConfig")]["opacity"] < 1  # unrelated to the question: dimmed
+    # a reachable path has no such edge
+    assert denied_edges(page_data(render(sample, path=("grace", "AppConfig"))[0])) == []
+    assert page_data(render(sample, path=("grace", "AppConfig"))[0])["legend"]["denied"] is False
+
+
+def test_the_denied_label_comes_from_the_blocking_layers_not_the_explanations(sample):
+    scp = page_data(render(sample, path=("StagingCI", DEPLOY))[0])
+    assert denied_edges(scp)[0]["label"] == "denied: SCP (explicit deny)"
+    result = sample.path("alice", DEPLOY)
+    # messages that mention other layers change nothing: only each blocker's layer and effect count
+    made_up = _replace(result, blockers=(
+        Blocker(layer="rcp", effect="explicit_deny", message="the trust policy and the SCP say no"),
+        Blocker(layer="permissions_boundary", effect="implicit_deny", message="trust"),
+        Blocker(layer="rcp", effect="explicit_deny", message="a second RCP level")))
+    data = page_data(render_map(sample.graph, sample.snapshot, MapOptions(), made_up)[0])
+    assert denied_edges(data)[0]["label"] == "denied: RCP (explicit deny), boundary"
+
+
+def test_a_missing_pass_names_the_service(sample):
+    result = sample.path("Deploy", "EC2-roles-for-XYZ-batch", "iam:PassRole", "ec2.amazonaws.com")
+    assert not result.reachable
+    data = page_data(render_map(sample.graph, sample.snapshot, MapOptions(), result)[0])
+    assert denied_edges(data)[0]["label"].startswith("pass to ec2 denied: ")
+
+
+def test_edges_between_the_same_two_nodes_curve_apart():
+    org = Org()
+    prod = org.account("333333333333")
+    a = prod.role("A", allow(["sts:AssumeRole", "iam:PassRole"], "*"), trusts=trust_account("333333333333"))
+    b = prod.role("B", allow("sts:AssumeRole", "*"),
+                  trusts=[trust_account("333333333333"), trust_service("ec2.amazonaws.com"),
+                          trust_service("lambda.amazonaws.com")])
+    access = graphiam.AccessGraph(org.snapshot())
+    data = page_data(render(access)[0])
+    between = [e for e in data["edges"] if {e["from"], e["to"]} == {a, b}]
+    assert len(between) >= 3  # A assumes B, B assumes A, A passes B to ec2 and to lambda
+    shapes = {(e["from"], (e.get("smooth") or {}).get("type"), (e.get("smooth") or {}).get("roundness")) for e in between}
+    assert len(shapes) == len(between), between  # no two drawn on the same curve
+    assert all(e["smooth"]["type"] == "curvedCW" for e in between)
+
+
+def test_labels_are_legible_and_short(sample):
+    data = page_data(render(sample)[0])
+    labelled = [e for e in data["edges"] if e["label"]]
+    assert labelled and all(e["font"]["size"] >= 14 and e["font"]["strokeWidth"] >= 3 for e in labelled)
+    assert all(max(len(line) for line in n["label"].split("\n")) <= 24 for n in data["nodes"])
+    assert node_label("OrganizationAccountAccessRole") == "Organization\nAccountAccessRole"
+    assert node_label("EC2-roles-for-XYZ-worker") == "EC2-roles-\nfor-XYZ-worker"
+    assert node_label("a\nforged\tline") == "a forged line"
+    nodes = {n["id"]: n for n in data["nodes"]}
+    autoscaling = "arn:aws:iam::333333333333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    assert nodes[autoscaling]["name"] == "AWSServiceRoleForAutoScaling"
+    assert nodes[autoscaling]["label"] == "AWSServiceRole\nForAutoScaling"
+    assert data["options"]["layout"]["randomSeed"] is not None  # one snapshot, one picture
+
+
+def test_the_focus_node_is_marked(sample):
+    data = page_data(render(sample, MapOptions(focus="grace", depth=1))[0])
+    grace = {n["id"]: n for n in data["nodes"]}[user_arn("222222222222", "grace")]
+    assert grace["borderWidth"] > 1 and grace["onPath"] is False
+
+
+def test_a_caller_outside_the_snapshot_can_be_mapped(sample):
+    outside = "arn:aws:iam::888888888888:role/uploader"
+    page, summary = render(sample, path=(outside, "arn:aws:iam::444444444444:role/PartnerIntake"))
+    data = page_data(page)
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert nodes[outside]["kind"] == "external_principal" and nodes[outside]["onPath"]
+    assert [(e["from"], e["onPath"]) for e in data["edges"] if e["from"] == outside] == [(outside, True)]
+
+
+# -- notebooks: one short text line, the page stored once ------------------------------------------------
+
+def test_inline_map_repr_is_one_short_line(sample):
+    inline = sample.map(focus="grace", depth=1)
+    text = repr(inline)
+    assert re.fullmatch(r"<InlineMap: \d+ nodes, \d+ edges, \d+ KB; display it, or \.save\('map\.html'\)>", text), text
+    assert len(text) < 120 and "<script" not in text and str(inline) == text
+    assert f"{inline.nodes} nodes, {inline.edges} edges" in text
+    assert InlineMap("x" * 3_000_000, 1, 2).__repr__().endswith("2.9 MB; display it, or .save('map.html')>")
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    assert pretty.pretty(inline) == text  # what Jupyter stores as text/plain
+
+
+def test_the_page_inlines_vis_network_once_and_only_the_css_it_uses(sample):
+    page, _ = render(sample)
+    srcdoc = sample.map()._repr_html_()
+    for text in (page, srcdoc):
+        assert text.count("A dynamic, browser-based visualization library.") == 1
+    assert "data:image/png;base64" not in page  # the buttons and configurator a map turns off
+    assert "div.vis-tooltip{" in vis_css() and len(vis_css()) < 5_000
+    assert len(page) < 700_000
