@@ -17,7 +17,8 @@ def _org_values(organization: Organization | None, account_id: str, prefix: str)
     }
 
 
-def resource_values(snapshot: Snapshot, role: Role) -> dict[str, list[str]]:
+def resource_values(snapshot: Snapshot, role: Principal) -> dict[str, list[str]]:
+    """The condition keys of a role (or a user) as the resource of a request: its account, org and tags."""
     values: dict[str, list[str]] = {"aws:ResourceAccount": [role.account_id]}
     values.update(_org_values(snapshot.organization, role.account_id, "Resource"))
     for tag in role.tags:
@@ -60,18 +61,6 @@ class ContextCache:
             self._principals[caller.arn] = side
         more = RequestContext(resource_keys).lowered_values() if resource_keys else {}
         return RequestContext.from_lowered(side[0], side[1], more)
-
-
-def entity_resource_values(snapshot: Snapshot, entity: Principal) -> dict[str, list[str]]:
-    """The condition keys of a user or role as the resource of an IAM action (``iam:ResourceTag/...``)."""
-    if isinstance(entity, Role):
-        return resource_values(snapshot, entity)
-    values: dict[str, list[str]] = {"aws:ResourceAccount": [entity.account_id]}
-    values.update(_org_values(snapshot.organization, entity.account_id, "Resource"))
-    for tag in entity.tags:
-        values[f"aws:ResourceTag/{tag.key}"] = [tag.value]
-        values[f"iam:ResourceTag/{tag.key}"] = [tag.value]
-    return values
 
 
 def principal_context(snapshot: Snapshot, caller: Principal, role: Role | None,
