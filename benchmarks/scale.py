@@ -14,7 +14,10 @@ times ``graphiam path`` as whole processes: the first one cold (it loads,
 builds and writes the graph cache), then warm ones answered from the cache,
 and reports the cache entry's size. Results print as a Markdown table with
 the growth ratio between consecutive sizes; ``--json`` writes them too.
-Medians and the 99th percentile are used throughout: these machines are noisy.
+It also builds once without the escalation-technique edges
+(``build_without_techniques_s``; ``escalation_s`` is the technique phase of
+the normal build). Medians and the 99th percentile are used throughout: these
+machines are noisy.
 
 The reference builder runs at ``--reference-at`` sizes (default 50; it is
 quadratic and takes about 30 minutes there on this 2-core machine);
@@ -50,7 +53,7 @@ def measure_one(accounts: int, seed: int, pairs: int, reference: bool, repeat: i
     sys.path.insert(0, str(ROOT))
     from graphiam.access import AccessGraph
     from graphiam.graph.engines import build_graph_in_processes
-    from graphiam.graph.build import build_reference_graph
+    from graphiam.graph.build import GraphBuilder, build_reference_graph
     from graphiam.queries.paths import find_path
     from graphiam.snapshot.read import load_snapshot
     from graphiam.synth import write_synthetic_org
@@ -73,6 +76,10 @@ def measure_one(accounts: int, seed: int, pairs: int, reference: bool, repeat: i
         t0 = time.perf_counter()
         build_graph_in_processes(snapshot, os.cpu_count() or 2)
         build_processes_s = time.perf_counter() - t0
+        gc.collect()
+        t0 = time.perf_counter()
+        GraphBuilder(snapshot, escalation=False).build()  # the same build without the technique edges
+        build_plain_s = time.perf_counter() - t0
         rng = random.Random(seed)
         principals = [p.arn for p in snapshot.all_principals()]
         roles = [r.arn for r in snapshot.all_roles()]
@@ -97,6 +104,9 @@ def measure_one(accounts: int, seed: int, pairs: int, reference: bool, repeat: i
             "cold_total_s": round(cold_s, 3),
             "build_s_runs": [round(r[1], 3) for r in runs],
             "build_processes_s": round(build_processes_s, 3),
+            "build_without_techniques_s": round(build_plain_s, 3),
+            "technique_edges": sum(1 for _, _, k in access.graph.edges(keys=True) if k == "can_escalate"),
+            "escalation_s": round(access.graph.graph.get("timings", {}).get("escalation", 0.0), 3),
             "cold_total_processes_s": round(load_s + build_processes_s, 3),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "path_ms_median": round(statistics.median(path_ms), 3),
@@ -140,7 +150,8 @@ def cli_path_processes(snapshot_dir: Path, source: str, target: str) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    columns = ["accounts", "principals", "roles", "edges", "load_s", "build_s", "cold_total_s", "growth",
+    columns = ["accounts", "principals", "roles", "edges", "technique_edges", "load_s", "build_s",
+               "build_without_techniques_s", "escalation_s", "cold_total_s", "growth",
                "build_processes_s", "cold_total_processes_s",
                "peak_rss_mb", "path_ms_median", "path_ms_p99", "explain_ms_median", "explain_ms_p99",
                "cold_path_process_s", "warm_path_process_s", "cache_mb"]

@@ -20,8 +20,9 @@ The files are written with ``graphiam.snapshot.builder``.  Everything is
 deterministic (the builder derives ids from names, dates are fixed or derived
 from names here), so rerunning produces byte-identical files; no network.
 
-The scenarios (W1-W6 working, B1-B7 broken) are described in SCENARIOS.md;
-the comments tagged with the same ids below show where each one is built.
+The scenarios (W1-W8 working, B1-B8 broken, E1-E3 privilege-escalation
+routes, N1-N2 escalation near misses) are described in SCENARIOS.md; the
+comments tagged with the same ids below show where each one is built.
 """
 
 from __future__ import annotations
@@ -312,6 +313,13 @@ def build_organization() -> Org:
         targets=["ou-ab12-sandbox1"],
         description="Sandbox accounts may only use the services listed here",
     )
+    # N1: staging runs on ECS Fargate; nothing there may launch an EC2 instance (attached to the account).
+    org.scp(
+        "DenyEC2InstancesInStaging",
+        deny(["ec2:RunInstances", "ec2:RequestSpotInstances"], "*", sid="NoEC2InstancesInStaging"),
+        targets=[STAGING],
+        description="acme-staging runs on ECS Fargate: no EC2 instances",
+    )
     # B6: only principals tagged clearance=prod-admin may assume ProdAdmin.
     org.rcp(
         "ProdAdminNeedsClearance",
@@ -351,6 +359,14 @@ STAGING_DEPLOY = role_arn(STAGING, "StagingDeploy")
 STAGING_CI = role_arn(STAGING, "StagingCI")
 STAGING_READ_ONLY = role_arn(STAGING, "StagingReadOnly")
 GITHUB_ACTIONS = role_arn(STAGING, "GitHubActions")
+# E1-E3 / N1-N2: privilege-escalation routes and near misses
+BUILD_BOT = user_arn(STAGING, "build-bot", "/service/")
+CODEBUILD_ADMIN = role_arn(STAGING, "CodeBuildAdmin")
+IAM_HELPER = user_arn(STAGING, "iam-helper", "/service/")
+PACKER_CI = user_arn(STAGING, "packer-ci", "/service/")
+PACKER_INSTANCE = role_arn(STAGING, "packer-build-instance")
+ACCESS_PROVISIONER = user_arn(IDENTITY, "access-provisioner", "/service/")
+PEGGY = user_arn(IDENTITY, "peggy", "/contractors/")
 AUDIT_HUB = role_arn(SECURITY, "AuditHub")
 SANDBOX_ADMIN = role_arn(SANDBOX, "SandboxAdmin")
 # W7/B8: an IAM Identity Center role in the identity account, and a prod role that trusts one person's session of it
@@ -445,6 +461,14 @@ def build_identity(acct: Account) -> None:
         allow(["s3:*", "logs:*", "cloudwatch:*", "ec2:Describe*"], "*", sid="BoundaryCeiling"),
         path="/boundaries/",
         description="Permissions boundary for contractors",
+    )
+    # N2: delegated self-service: contractors may write their own inline policies, the boundary keeps
+    # whatever they write to S3.
+    self_service_boundary = acct.managed_policy(
+        "SelfServiceS3Boundary",
+        allow(["s3:*", "iam:PutUserPolicy"], "*", sid="SelfServiceCeiling"),
+        path="/boundaries/",
+        description="Permissions boundary for contractors who manage their own bucket access",
     )
     # B2: two versions; v2 (never made default) would let bob assume
     # StagingDeploy, the default v1 does not.  Only the default version counts.
@@ -564,6 +588,34 @@ def build_identity(acct: Account) -> None:
     )
     acct.user("ci-runner", path="/service/", groups=["CI"], tags=tags(team="platform", purpose="ci"))
     acct.user("release-bot", path="/service/", groups=["CI"], tags=tags(team="platform", purpose="release"))
+    # E3: maintains the inline policies of the service users, and is one of them: it can write itself
+    # an administrator's policy.
+    acct.user(
+        "access-provisioner",
+        path="/service/",
+        inline={
+            "MaintainServiceUserPolicies": policy(
+                allow(["iam:GetUserPolicy", "iam:ListUserPolicies", "iam:PutUserPolicy", "iam:DeleteUserPolicy"],
+                      f"arn:aws:iam::{IDENTITY}:user/service/*", sid="ServiceUserInlinePolicies"),
+            )
+        },
+        tags=tags(team="identity", purpose="provisioning"),
+    )
+    # N2: peggy may write an inline policy on herself, but her boundary caps it at S3.
+    acct.user(
+        "peggy",
+        path="/contractors/",
+        inline={
+            "ManageOwnBucketAccess": policy(
+                allow("iam:PutUserPolicy", f"arn:aws:iam::{IDENTITY}:user/contractors/${{aws:username}}",
+                      sid="WriteOwnInlinePolicy"),
+                allow(S3_READ, ["arn:aws:s3:::acme-data-exports", "arn:aws:s3:::acme-data-exports/*"],
+                      sid="ReadExports"),
+            )
+        },
+        boundary=self_service_boundary,
+        tags=tags(team="data", employment="contractor"),
+    )
 
     # Roles ------------------------------------------------------------------------
     organization_access_role(acct)
@@ -836,6 +888,68 @@ def build_staging(acct: Account) -> None:
         tags=tags(owner="unknown"),
     )
     security_audit_role(acct, principal={"AWS": "*"})
+    # E1: build-bot may create CodeBuild projects and pass them the CodeBuild* roles; CodeBuildAdmin was
+    # given AdministratorAccess, so a buildspec of build-bot's runs as an administrator of staging.
+    acct.role(
+        "CodeBuildAdmin",
+        trusts=[trust_service("codebuild.amazonaws.com")],
+        managed=[ADMIN],
+        tags=tags(owner="platform", tier="staging"),
+        last_used=used_recently(776),
+    )
+    acct.user(
+        "build-bot",
+        path="/service/",
+        inline={
+            "CodeBuildPipelines": policy(
+                allow(["codebuild:CreateProject", "codebuild:UpdateProject", "codebuild:StartBuild",
+                       "codebuild:BatchGetBuilds"],
+                      f"arn:aws:codebuild:eu-west-1:{STAGING}:project/*", sid="ManageBuildProjects"),
+                allow("iam:PassRole", f"arn:aws:iam::{STAGING}:role/CodeBuild*",
+                      {"StringEquals": {"iam:PassedToService": "codebuild.amazonaws.com"}}, sid="PassBuildRoles"),
+            )
+        },
+        tags=tags(owner="platform", purpose="ci"),
+    )
+    # E2: iam-helper onboards new pipelines onto StagingDeploy's trust: it may rewrite that trust to
+    # name itself, and then assume StagingDeploy.
+    acct.user(
+        "iam-helper",
+        path="/service/",
+        inline={
+            "OnboardPipelines": policy(
+                allow(["iam:GetRole", "iam:UpdateAssumeRolePolicy"], STAGING_DEPLOY, sid="MaintainDeployTrust"),
+            )
+        },
+        tags=tags(owner="platform", purpose="automation"),
+    )
+    # N1: packer-ci bakes AMIs with an EC2 role it may pass, but DenyEC2InstancesInStaging (an SCP on this
+    # account) denies ec2:RunInstances: it cannot launch the instance.
+    acct.role(
+        "packer-build-instance",
+        trusts=[trust_service("ec2.amazonaws.com")],
+        inline={"BakeImage": policy(
+            allow(S3_READ, ["arn:aws:s3:::acme-staging-artifacts", "arn:aws:s3:::acme-staging-artifacts/*"],
+                  sid="ReadArtifacts"),
+            allow(["ssm:GetParameter", "ssm:GetParameters"], f"arn:aws:ssm:eu-west-1:{STAGING}:parameter/packer/*",
+                  sid="BuildSecrets"),
+        )},
+        instance_profile=True,
+        tags=tags(owner="platform", purpose="ami-build"),
+    )
+    acct.user(
+        "packer-ci",
+        path="/service/",
+        inline={
+            "BakeAMIs": policy(
+                allow(["ec2:RunInstances", "ec2:TerminateInstances", "ec2:CreateImage", "ec2:CreateTags",
+                       "ec2:Describe*"], "*", sid="BakeImages"),
+                allow("iam:PassRole", PACKER_INSTANCE,
+                      {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}, sid="PassBuildInstanceRole"),
+            )
+        },
+        tags=tags(owner="platform", purpose="ami-build"),
+    )
     # W8: world-assumable. "*" with only an ExternalId: any AWS principal of any account that knows it may
     # assume the role (the ExternalId is a shared secret, not an identity).
     acct.role(
@@ -933,6 +1047,11 @@ def reach(name, source, target_arn, expect, action="sts:AssumeRole", service=Non
     return {"name": name, "source": source, "target": target_arn, "action": action, "service": service, "expect": expect}
 
 
+def escalates(name, source, target, expect) -> dict:
+    """A check through escalation-technique hops as well as assume hops; ``target`` "admin": any administrator."""
+    return {"name": name, "source": source, "target": target, "escalation": True, "expect": expect}
+
+
 def build_checks() -> dict:
     alice = user_arn(IDENTITY, "alice")
     bob = user_arn(IDENTITY, "bob")
@@ -983,6 +1102,20 @@ def build_checks() -> dict:
                   sso_session("bob@acme.example.com"), ON_CALL, "unreachable"),
             reach("W8 any AWS principal that knows the ExternalId can assume PartnerIntake (world-assumable)",
                   f"arn:aws:iam::{PARTNER}:role/uploader", PARTNER_INTAKE, "reachable"),
+            escalates("E1 build-bot runs a CodeBuild project as CodeBuildAdmin (PassRole + CreateProject + "
+                      "StartBuild)", BUILD_BOT, CODEBUILD_ADMIN, "reachable"),
+            reach("E1 build-bot cannot assume CodeBuildAdmin (without escalation: it trusts only CodeBuild)",
+                  BUILD_BOT, CODEBUILD_ADMIN, "unreachable"),
+            escalates("E2 iam-helper rewrites StagingDeploy's trust to name itself, then assumes it",
+                      IAM_HELPER, STAGING_DEPLOY, "reachable"),
+            escalates("E3 access-provisioner can make itself an administrator (iam:PutUserPolicy on the service "
+                      "users, itself included)", ACCESS_PROVISIONER, "admin", "reachable"),
+            escalates("N1 packer-ci cannot launch an instance as packer-build-instance (SCP denies "
+                      "ec2:RunInstances in staging)", PACKER_CI, PACKER_INSTANCE, "unreachable"),
+            reach("N1 packer-ci may pass packer-build-instance to EC2 (the pass alone is allowed)",
+                  PACKER_CI, PACKER_INSTANCE, "reachable", "iam:PassRole", "ec2.amazonaws.com"),
+            escalates("N2 peggy cannot become an administrator (her boundary caps the policy she may write on "
+                      "herself)", PEGGY, "admin", "unreachable"),
             {
                 "name": "ticket: bob's Identity Center session cannot assume OnCallResponder",
                 "why": denied + f"User: {sso_session('bob@acme.example.com')} is not authorized to perform: "

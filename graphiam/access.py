@@ -26,7 +26,7 @@ import networkx as nx
 from .graph.build import GraphBuilder
 from .progress import SILENT, Progress
 from .policy import ASSUME_ROLE, PolicyEngine
-from .queries.answer import PathAnswer, answer_path, answer_why
+from .queries.answer import PathAnswer, answer_escalation, answer_path, answer_why
 from .queries.errors import QueryError
 from .policy.request import stated_context
 from .queries.answer import Context
@@ -70,6 +70,7 @@ class AccessGraph:
         self.engine = PolicyEngine(snapshot)
         self.graph: nx.MultiDiGraph = (graph if graph is not None
                                        else GraphBuilder(snapshot, self.engine, progress=progress).build())
+        self._privesc: tuple[list[str], list] | None = None
 
     def __repr__(self) -> str:
         """One line for a notebook or a debugger: what the graph holds and how many warnings it carries."""
@@ -99,38 +100,69 @@ class AccessGraph:
 
     # -- queries ----------------------------------------------------------------------
     def path(self, source: str, target: str, action: str = ASSUME_ROLE, service: str | None = None,
-             context: Context | None = None) -> PathResult:
+             context: Context | None = None, escalation: bool = False) -> PathResult:
         """Can ``source`` reach ``target`` (assume it, or with ``action=iam:PassRole`` pass it to ``service``)?
 
         ``context`` states what the request carries, e.g. ``{"aws:MultiFactorAuthPresent": "true"}``:
-        conditions on those keys are decided instead of listed.
+        conditions on those keys are decided instead of listed. ``escalation=True`` asks whether ``source``
+        can obtain ``target``'s permissions by any chain of assume and escalation-technique hops.
         """
+        if escalation:
+            if action != ASSUME_ROLE or service or context:
+                raise QueryError("escalation answers whether SOURCE can obtain TARGET's permissions: it takes no "
+                                 "--action, --service or --context")
+            if target.strip() == "admin":  # any administrator: can SOURCE become one?
+                return self.becomes_admin(source)
+            return PathResult.of(answer_escalation(self.snapshot, self.graph, self.engine, source, target))
         return PathResult.of(answer_path(self.snapshot, self.graph, self.engine, source, target, action, service,
                                          context))
+
+    def privesc(self) -> tuple[list[str], list]:
+        """The administrators, and every other principal that can become one (:mod:`graphiam.queries.escalation`);
+        decided once per AccessGraph."""
+        if self._privesc is None:
+            from .queries.escalation import privesc
+
+            self._privesc = privesc(self.snapshot, self.graph, self.engine)
+        return self._privesc
+
+    def becomes_admin(self, source: str) -> PathResult:
+        """Can ``source`` become an administrator (target ``admin``)? Its way, as :meth:`path` answers."""
+        from .queries.escalation import answer_becomes_admin
+
+        return PathResult.of(answer_becomes_admin(self.snapshot, self.graph, self.engine, source, self.privesc()))
+
+    def privesc_frame(self):
+        """:meth:`privesc` as a DataFrame: principal, hops, the techniques on the way, the first hop's target."""
+        _, rows = self.privesc()
+        return _frames().privesc_frame(rows)
 
     def why(self, message: str, service: str | None = None, context: Context | None = None) -> PathResult:
         """Explain a pasted AccessDenied text for sts:AssumeRole or iam:PassRole."""
         return PathResult.of(answer_why(self.snapshot, self.graph, self.engine, message, service, context))
 
-    def reach(self, source: str, context: Context | None = None) -> list[ReachRow]:
-        """Roles ``source`` reaches (and can pass), under the stated request when ``context`` is given."""
-        return reach(self.graph, self.resolve(source), self._view(context))
+    def reach(self, source: str, context: Context | None = None, escalation: bool = False) -> list[ReachRow]:
+        """Roles ``source`` reaches (and can pass), under the stated request when ``context`` is given; with
+        ``escalation``, through technique hops too (rows name their ``techniques``)."""
+        return reach(self.graph, self.resolve(source), self._view(context), escalation)
 
-    def who_can(self, target: str, context: Context | None = None) -> list[ReachRow]:
-        """Everything that reaches ``target``, under the stated request when ``context`` is given."""
-        return who_can(self.graph, self.resolve(target), self._view(context))
+    def who_can(self, target: str, context: Context | None = None, escalation: bool = False) -> list[ReachRow]:
+        """Everything that reaches ``target``, under the stated request when ``context`` is given; with
+        ``escalation``, through technique hops too."""
+        return who_can(self.graph, self.resolve(target), self._view(context), escalation)
 
     def _view(self, context: Context | None) -> RequestView | None:
         return RequestView(self.graph, stated_context(context)) if context else None
 
     def map(self, focus: str | None = None, depth: int = 2, accounts: Iterable[str] = (),
             path: tuple[str, str] | None = None, action: str = ASSUME_ROLE, service: str | None = None,
-            max_nodes: int = 1500):
+            max_nodes: int = 1500, escalation: bool = False):
         """An interactive access map (an ``InlineMap``); shows itself inline in Jupyter. Same options as ``graphiam map``."""
         from .present.map import InlineMap, MapOptions, render_map
 
-        result = self.path(path[0], path[1], action, service) if path is not None else None
-        page, summary = render_map(self.graph, self.snapshot, MapOptions(focus, depth, tuple(accounts), max_nodes), result)
+        result = self.path(path[0], path[1], action, service, escalation=escalation) if path is not None else None
+        options = MapOptions(focus, depth, tuple(accounts), max_nodes, escalation=escalation)
+        page, summary = render_map(self.graph, self.snapshot, options, result)
         return InlineMap(page, summary.nodes, summary.edges)
 
     show = map

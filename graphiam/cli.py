@@ -153,7 +153,7 @@ _GLOBAL_FLAGS = {
 }
 _DATA_HELP = "snapshot file or folder (scanned recursively); repeatable"
 # the commands that read a snapshot (--data is required for them)
-_DATA_COMMANDS = ("path", "why", "reach", "who-can", "check", "map", "export", "build")
+_DATA_COMMANDS = ("path", "why", "reach", "who-can", "check", "map", "export", "build", "privesc")
 _ACTIONS = {ASSUME_ROLE.lower(): ASSUME_ROLE, PASS_ROLE.lower(): PASS_ROLE}
 
 
@@ -214,9 +214,15 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--action", default=ASSUME_ROLE, type=_action, metavar="{sts:AssumeRole,iam:PassRole}",
                        help=help_text or "the action asked about (case-insensitive; default sts:AssumeRole)")
 
+    def escalation(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--escalation", action="store_true",
+                       help="also follow privilege-escalation techniques (PassRole + a service, trust rewrites, "
+                            "user takeovers): what SOURCE can end up with, by any route")
+
     p = command("path", help="can SOURCE reach TARGET? the chain, or why not and the fix")
     p.add_argument("source")
     p.add_argument("target")
+    escalation(p)
     action(p)
     p.add_argument("--service", help="with --action iam:PassRole: the service principal, e.g. ec2.amazonaws.com")
     context(p)
@@ -229,11 +235,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("reach", help="roles SOURCE can reach, with hop counts")
     p.add_argument("source")
+    escalation(p)
     context(p)
 
     p = command("who-can", help="principals that can reach TARGET")
     p.add_argument("target")
+    escalation(p)
     context(p)
+
+    command("privesc", help="every principal that is not an administrator but can become one, and how")
 
     p = command("check", help="assert paths that must (or must not) exist, and explain AccessDenied tickets")
     p.add_argument("checks", help="a JSON file: {\"checks\": [{name, source, target, action, service, expect} | {name, why}]}")
@@ -251,6 +261,7 @@ def _parser() -> argparse.ArgumentParser:
     action(p, "with --path (case-insensitive; default sts:AssumeRole)")
     p.add_argument("--service", help="with --path and --action iam:PassRole")
     p.add_argument("--max-nodes", type=int, default=1500, help="refuse larger maps (default 1500)")
+    escalation(p)
 
     p = command("export", help="write the access graph as GraphML, GEXF or JSON Lines (Gephi, Neo4j, jq)")
     p.add_argument("--format", required=True, choices=["graphml", "gexf", "jsonl"])
@@ -354,6 +365,7 @@ def _context(args: argparse.Namespace) -> dict[str, list[str]] | None:
 
 _CHECK_STRINGS = ("name", "source", "target", "why")  # must be strings when present
 _CHECK_OPTIONAL_STRINGS = ("action", "service")  # a string, or null for the default
+ADMIN_TARGET = "admin"  # a check's target meaning "any administrator" (with "escalation": true)
 
 
 def _load_checks(path: str) -> list[dict]:
@@ -398,6 +410,10 @@ def _check_problem(check: object) -> str | None:
             return f".{key} must be a string or null, not {_json_type(check[key])}"
     if "why" not in check and check["expect"] not in ("reachable", "unreachable"):
         return ".expect must be \"reachable\" or \"unreachable\""
+    if "escalation" in check and not isinstance(check["escalation"], bool):
+        return f".escalation must be true or false, not {_json_type(check['escalation'])}"
+    if check.get("target") == ADMIN_TARGET and not check.get("escalation"):
+        return f".target \"{ADMIN_TARGET}\" (any administrator) needs \"escalation\": true"
     stated = check.get("context")
     if stated is not None and not (isinstance(stated, dict) and all(
             isinstance(v, str) or isinstance(v, list) and all(isinstance(x, str) for x in v) for v in stated.values())):
@@ -435,6 +451,10 @@ def _decide_check(access: AccessGraph, path: str, index: int, check: object) -> 
     try:
         if kind == "why":
             result = access.why(check["why"], check.get("service"), check.get("context"))
+        elif check.get("escalation") and check["target"] == ADMIN_TARGET:
+            result = access.becomes_admin(check["source"])
+        elif check.get("escalation"):
+            result = access.path(check["source"], check["target"], escalation=True)
         else:
             action = check.get("action") or ASSUME_ROLE
             result = access.path(check["source"], check["target"], _ACTIONS.get(action.lower(), action),
@@ -717,8 +737,8 @@ def _read_and_hash(args: argparse.Namespace, progress: Progress = SILENT) -> tup
 
 def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph, PathResult] | None:
     """A warm ``path`` or ``why``: answered from the cache's query index, without loading the whole graph."""
-    if args.command not in ("path", "why"):
-        return None
+    if args.command not in ("path", "why") or getattr(args, "escalation", False):
+        return None  # an escalation question needs the whole graph and the engine
     from .access import partial_access
     from .graph import cache as graph_cache
     from .graph.index import QueryIndex
@@ -761,6 +781,7 @@ def _build_report(access: AccessGraph, report: dict, args: argparse.Namespace) -
         "edges": sum(1 for k in edges if k != "member_of"),
         "assume_edges": sum(1 for k in edges if k == "can_assume"),
         "pass_edges": sum(1 for k in edges if k.startswith("can_pass")),
+        "technique_edges": sum(1 for k in edges if k == "can_escalate"),
         "conditional_edges": sum(1 for *_, d in graph.edges(data=True) if d.get("conditional")),
         "warnings": len(access.warnings),
     }
@@ -777,22 +798,26 @@ def _build_report(access: AccessGraph, report: dict, args: argparse.Namespace) -
 
 def _run(access: AccessGraph, args: argparse.Namespace) -> int:
     if args.command == "path":
-        result = access.path(args.source, args.target, args.action, args.service, _context(args))
+        result = access.path(args.source, args.target, args.action, args.service, _context(args), args.escalation)
         _print_result(result, args.json)
         return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
+    if args.command == "privesc":
+        return _privesc(access, args)
     if args.command == "why":
         result = access.why(args.message, args.service, _context(args))
         _print_result(result, args.json)
         return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
     if args.command == "reach":
         subject = access.resolve(args.source)
-        _print_rows(access.reach(subject, _context(args)), args.json, subject, f"Roles reachable from {subject}:",
+        _print_rows(access.reach(subject, _context(args), args.escalation), args.json, subject,
+                    f"Roles reachable from {subject}" + (" (with escalation techniques):" if args.escalation else ":"),
                     warnings=access.warnings)
         return EXIT_OK
     if args.command == "who-can":
         subject = access.resolve(args.target)
         facts = [f for f in access.trust_facts if f["role"] == subject]
-        _print_rows(access.who_can(subject, _context(args)), args.json, subject, f"Who can reach {subject}:", facts,
+        _print_rows(access.who_can(subject, _context(args), args.escalation), args.json, subject,
+                    f"Who can reach {subject}" + (" (with escalation techniques):" if args.escalation else ":"), facts,
                     access.warnings)
         return EXIT_OK
     if args.command == "export":
@@ -811,6 +836,22 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
     return _run_checks(access, args)
 
 
+def _privesc(access: AccessGraph, args: argparse.Namespace) -> int:
+    """``graphiam privesc``: the administrators, and who else can become one (0: answered)."""
+    admins, rows = access.privesc()
+    if args.json:
+        _json({"admins": admins, "rows": [row.to_dict() for row in rows], "warnings": list(access.warnings)})
+        return EXIT_OK
+    _line(f"{len(admins)} administrator(s); {len(rows)} other principal(s) can become one:")
+    for row in rows:
+        hops = row.to_dict()["becomes_admin_via"]
+        steps = [(f"[{hop['technique']['id']}] " if hop.get("technique") else "") + hop["to"]
+                 for hop in hops if hop["to"] != row.principal]
+        chain = " -> ".join([row.principal] + (steps or [f"[{hops[0]['technique']['id']}] itself"]))
+        _line(f"  {len(hops)} hop(s): {chain}")
+    return EXIT_OK
+
+
 def _map_format(args: argparse.Namespace) -> str:
     """``--format``, else the output's extension (``.svg``, ``.png``), else html."""
     if args.format:
@@ -826,8 +867,10 @@ def _map(access: AccessGraph, args: argparse.Namespace) -> int:
         raise QueryError("--depth must be 0 or more and --max-nodes at least 1")
     focus = None if args.focus is None else args.focus if args.focus in access.graph else access.resolve(args.focus)
     options = MapOptions(focus=focus, depth=2 if args.depth is None else args.depth, accounts=tuple(args.account),
-                         max_nodes=args.max_nodes, title=f"graphiam access map: {', '.join(args.data)}")
-    result = access.path(args.path[0], args.path[1], args.action, args.service) if args.path else None
+                         max_nodes=args.max_nodes, title=f"graphiam access map: {', '.join(args.data)}",
+                         escalation=args.escalation)
+    result = (access.path(args.path[0], args.path[1], args.action, args.service, escalation=args.escalation)
+              if args.path else None)
     form = _map_format(args)
     try:
         if form == "html":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import Org, allow, policy, role_arn, trust_account, trust_arn, user_arn
+from builders import Org, allow, policy, role_arn, trust_account, trust_arn, trust_service, user_arn
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHECKS = REPO_ROOT / "data" / "sample-checks.json"
@@ -1142,3 +1142,111 @@ def test_sigint_during_a_build_is_one_line_exit_130_and_leaves_no_partial_file(t
     assert err.decode() == "graphiam: interrupted\n" and out == b""
     leftovers = [p for p in cache.rglob("*") if p.is_file() and p.name != "secret.key"] if cache.exists() else []
     assert not [p for p in leftovers if "tmp" in p.name or p.name.startswith(".")], leftovers
+
+
+# -- escalation: path --escalation, reach/who-can --escalation, privesc -----------------------------------
+
+def escalation_org(tmp_path: Path) -> Path:
+    org = Org(management="111111111111")
+    org.account("111111111111")
+    dev = org.account("222222222222")
+    dev.user("dev", allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"], "*"))
+    dev.user("near", allow(["iam:PassRole", "lambda:CreateFunction"], "*"))
+    dev.user("writer", allow("iam:PutUserPolicy", user_arn("222222222222", "writer")))
+    dev.role("LambdaAdmin", allow("*", "*"), trusts=trust_service("lambda.amazonaws.com"))
+    dev.role("Ops", trusts=trust_arn(user_arn("222222222222", "dev")))
+    org.full_access_everywhere()
+    return org.write(tmp_path / "escalation")
+
+
+def test_path_escalation_contract(tmp_path):
+    folder = escalation_org(tmp_path)
+    lambda_admin = role_arn("222222222222", "LambdaAdmin")
+    plain = run("path", "dev", "LambdaAdmin", "--data", folder, "--no-cache")
+    assert plain.returncode == 1  # the literal request: dev cannot assume LambdaAdmin
+    code, data = run_json("path", "dev", "LambdaAdmin", "--escalation", "--data", folder, "--no-cache")
+    assert code == 0 and data["reachable"] and data["escalation"] is True
+    (hop,) = data["path"]
+    technique = hop["technique"]
+    assert technique["id"] == "lambda-create-invoke" and technique["pathfinding"] == "lambda-001"
+    assert technique["service"] == "lambda.amazonaws.com"
+    assert [p["action"] for p in technique["permissions"]][:1] == ["iam:PassRole"]
+    assert all(p["granted_by"] for p in technique["permissions"])
+    code, data = run_json("path", "dev", "Ops", "--data", folder, "--no-cache")
+    assert code == 0 and data["path"][0]["technique"] is None  # a plain assume hop says so
+    code, data = run_json("path", "near", lambda_admin, "--escalation", "--data", folder, "--no-cache")
+    assert code == 1 and not data["reachable"]
+    closest = data["near_misses"][0]  # a Lambda technique that lacks only its trigger: near has the rest
+    assert closest["technique"].startswith("lambda-create")
+    (missing,) = closest["missing"]
+    assert missing["action"] in ("lambda:InvokeFunction", "lambda:AddPermission", "lambda:CreateEventSourceMapping")
+    assert missing["blockers"][0]["layer"] == "identity"
+    text = run("path", "near", lambda_admin, "--escalation", "--data", folder, "--no-cache").stdout
+    assert "techniques that come closest" in text and missing["action"] in text
+
+
+def test_reach_and_who_can_escalation_name_their_techniques(tmp_path):
+    folder = escalation_org(tmp_path)
+    lambda_admin = role_arn("222222222222", "LambdaAdmin")
+    code, data = run_json("who-can", lambda_admin, "--escalation", "--data", folder, "--no-cache")
+    rows = {(r["arn"], r["action"]): r for r in data["rows"]}
+    assert rows[(user_arn("222222222222", "dev"), "sts:AssumeRole")]["techniques"] == ["lambda-create-invoke"]
+    code, plain = run_json("who-can", lambda_admin, "--data", folder, "--no-cache")
+    assert all(r["techniques"] == [] for r in plain["rows"])
+    assert (user_arn("222222222222", "dev"), "sts:AssumeRole") not in {(r["arn"], r["action"]) for r in plain["rows"]}
+    code, data = run_json("reach", "dev", "--escalation", "--data", folder, "--no-cache")
+    assert any(r["arn"] == lambda_admin and r["techniques"] == ["lambda-create-invoke"] for r in data["rows"])
+
+
+def test_privesc_lists_who_can_become_an_administrator(tmp_path):
+    folder = escalation_org(tmp_path)
+    code, data = run_json("privesc", "--data", folder, "--no-cache")
+    assert code == 0
+    assert role_arn("222222222222", "LambdaAdmin") in data["admins"]
+    by = {r["principal"]: r for r in data["rows"]}
+    assert set(by) == {user_arn("222222222222", "dev"), user_arn("222222222222", "writer")}
+    assert by[user_arn("222222222222", "writer")]["becomes_admin_via"][0]["technique"]["id"] == "iam-put-user-policy"
+    assert all(r["admin"] is False and r["hops"] == len(r["becomes_admin_via"]) for r in data["rows"])
+    text = run("privesc", "--data", folder, "--no-cache").stdout
+    assert "[iam-put-user-policy] itself" in text and "[lambda-create-invoke]" in text
+
+
+def test_check_entries_ask_escalation_questions(tmp_path):
+    folder = escalation_org(tmp_path)
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps({"checks": [
+        {"name": "dev becomes LambdaAdmin", "source": "dev", "target": "LambdaAdmin", "expect": "reachable",
+         "escalation": True},
+        {"name": "but cannot assume it", "source": "dev", "target": "LambdaAdmin", "expect": "unreachable"},
+        {"name": "writer can become an administrator", "source": "writer", "target": "admin",
+         "expect": "reachable", "escalation": True},
+        {"name": "near cannot", "source": "near", "target": "admin", "expect": "unreachable", "escalation": True},
+    ]}))
+    done = run("check", checks, "--data", folder, "--no-cache")
+    assert done.returncode == 0, done.stdout
+    checks.write_text(json.dumps({"checks": [
+        {"name": "bad flag", "source": "dev", "target": "LambdaAdmin", "expect": "reachable", "escalation": "yes"},
+        {"name": "admin alone", "source": "dev", "target": "admin", "expect": "reachable"},
+    ]}))
+    done = run("check", checks, "--data", folder, "--no-cache")
+    assert done.returncode == 2
+    assert "checks[0].escalation must be true or false" in done.stdout
+    assert 'checks[1].target "admin" (any administrator) needs "escalation": true' in done.stdout
+
+
+def test_map_draws_technique_edges_only_with_escalation(tmp_path):
+    folder = escalation_org(tmp_path)
+    plain, escalated = tmp_path / "plain.html", tmp_path / "escalated.html"
+    assert run("map", "--data", folder, "-o", plain, "--no-cache").returncode == 0
+    assert run("map", "--data", folder, "-o", escalated, "--escalation", "--no-cache").returncode == 0
+    assert "lambda-create-invoke" not in plain.read_text() and "lambda-create-invoke" in escalated.read_text()
+
+
+def test_path_to_admin_explains_a_boundary_that_caps_a_self_escalation():
+    code, data = run_json("path", "peggy", "admin", "--escalation", "--data", REPO_ROOT / "data" / "sample-org")
+    assert code == 1 and not data["reachable"]
+    closest = data["near_misses"][0]
+    assert closest["technique"] == "iam-put-user-policy" and closest["missing"][0]["after"] == "iam-put-user-policy"
+    assert data["blockers"][0]["layer"] == "permissions_boundary"
+    code, data = run_json("path", "access-provisioner", "admin", "--escalation", "--data", REPO_ROOT / "data" / "sample-org")
+    assert code == 0 and data["path"][0]["technique"]["id"] == "iam-put-user-policy"

@@ -31,11 +31,15 @@ from .schema import (ANY_PRINCIPAL, CAN_ASSUME, CAN_PASS, MEMBER_OF, SharedDicts
 
 class GraphBuilder:
     def __init__(self, snapshot: Snapshot, engine: PolicyEngine | None = None,
-                 indexes: dict[str, AllowIndex] | None = None, progress: Progress = SILENT) -> None:
+                 indexes: dict[str, AllowIndex] | None = None, progress: Progress = SILENT,
+                 escalation: bool = True) -> None:
         """``engine`` and ``indexes`` (see :meth:`indexes`) may come from another builder of the same snapshot;
-        ``progress`` hears of every target account decided."""
+        ``progress`` hears of every target account decided; ``escalation=False`` leaves out the technique
+        edges (:mod:`graphiam.graph.escalation`)."""
         self.snapshot = snapshot
         self.progress = progress
+        self.escalation = escalation
+        self._pass_decided: dict[str, list] = {}  # account -> its can_pass edges with their decisions
         self.engine = engine or PolicyEngine(snapshot)
         self.graph = nx.MultiDiGraph()
         self.facts: list[TrustFact] = []
@@ -87,9 +91,13 @@ class GraphBuilder:
                 self._pass_edges(role, by_account.get(role.account_id, []))  # needs only this role's service edges
             if roles:
                 task.advance()
+        timings["edges"] = time.perf_counter() - started
+        if self.escalation:
+            started = time.perf_counter()
+            self._technique_edges(wanted)
+            timings["escalation"] = time.perf_counter() - started
         self.graph.add_edges_from(self._edges)
         self._edges = []
-        timings["edges"] = time.perf_counter() - started
         self.graph.graph["trust_facts"] = [f.to_dict() for f in self.facts]
         self.graph.graph["warnings"] = list(self.snapshot.warnings)
         self.graph.graph["pairs_evaluated"] = self.pairs_evaluated
@@ -253,10 +261,25 @@ class GraphBuilder:
         if not services:
             return
         passers = self._pass_candidates(role, same_account)
+        decided = self._pass_decided.setdefault(role.account_id, [])
         for service in services:
             for principal in passers:
-                self._edge(principal.arn, role, pass_key(service), PASS_ROLE,
-                           self.engine.decide_pass(principal, role, service), service=service)
+                decision = self.engine.decide_pass(principal, role, service)
+                if self._edge(principal.arn, role, pass_key(service), PASS_ROLE, decision, service=service):
+                    source, target, key, data = self._edges[-1]
+                    decided.append((source, target, key, data, decision))
+
+    def _technique_edges(self, wanted: set[str] | None) -> None:
+        """The escalation techniques' edges into the roles and users of the target accounts."""
+        from .escalation import EscalationDecider
+
+        decider = EscalationDecider(self.snapshot, self.engine, self._shared)
+        for account_id, account in sorted(self.snapshot.accounts.items()):
+            if wanted is not None and account_id not in wanted:
+                continue
+            principals = [*(account.users[a] for a in sorted(account.users)), *(account.roles[a] for a in sorted(account.roles))]
+            self._edges.extend(decider.account_edges(account_id, principals, self._pass_decided.get(account_id, ())))
+        self._pass_decided = {}
 
     def _pass_candidates(self, role: Role, same_account: list[Principal]) -> list[Principal]:
         """Principals of the role's account with an iam:PassRole Allow that could name it (rule 17: same account)."""

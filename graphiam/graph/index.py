@@ -76,7 +76,7 @@ try:  # writes and reads JSON several times faster; the standard library is the 
 except ImportError:  # pragma: no cover - orjson is optional
     _fast_dumps = _fast_loads = None
 
-FORMAT = 5  # 5: authenticated entries, a JSON query index; 4: (snapshot, graph) pickles; 3: numbered nodes
+FORMAT = 6  # 6: escalation technique edges, instance profiles; 5: authenticated entries, a JSON query index; 4: (snapshot, graph) pickles; 3: numbered nodes
 
 # -- the private folder and authenticated entries ---------------------------------------------------------
 

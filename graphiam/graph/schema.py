@@ -29,6 +29,7 @@ from ..snapshot.names import account_root
 CAN_ASSUME = "can_assume"
 CAN_PASS = "can_pass"
 MEMBER_OF = "member_of"
+CAN_ESCALATE = "can_escalate"  # principal -> role or user it can become by escalation techniques (graph/escalation.py)
 
 
 # the node of "any AWS principal": every caller of every account, let in by a trust open to "*" (kind "anyone")

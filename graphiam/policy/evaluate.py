@@ -19,7 +19,7 @@ the readings graphiam takes where the AWS documentation is ambiguous.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice, product
 from typing import Callable, Literal, Mapping, Sequence
@@ -324,6 +324,21 @@ def _short(arn: str) -> str:
     return f"{account}:{resource}" if account else resource
 
 
+# condition keys that describe the resource of a request (or the role as resource): a statement reading one
+# can decide differently for two resources
+_RESOURCE_KEY_PREFIXES = ("aws:resource", "iam:resourcetag", "iam:associatedresourcearn", "iam:passedtoservice",
+                          "s3:", "ec2:", "lambda:")
+
+
+def trust_naming(principal_arn: str) -> PolicyDocument:
+    """A trust policy with one statement: Allow ``principal_arn`` to call sts:AssumeRole."""
+    raw = {"Version": "2012-10-17", "Statement": [{"Sid": "GraphiamRewrittenTrust", "Effect": "Allow",
+                                                    "Principal": {"AWS": principal_arn}, "Action": ASSUME_ROLE}]}
+    statement = Statement("Allow", (ASSUME_ROLE,), principals=(("AWS", (principal_arn,)),),
+                          sid="GraphiamRewrittenTrust")
+    return PolicyDocument((statement,), "rewritten:" + principal_arn, raw)
+
+
 class PolicyEngine:
     """Decisions for one snapshot. Cheap to build; build a new one for an edited snapshot."""
 
@@ -353,6 +368,8 @@ class PolicyEngine:
         self._levels_cache: dict[tuple[str, str], list[tuple[str, list[AttachedPolicy]]] | None] = {}
         self._boundaries: dict[str, AttachedPolicy] = {}
         self._trust_policies: dict[str, AttachedPolicy] = {}
+        self._rewritten: dict[str, PolicyDocument] = {}  # caller ARN -> a trust naming it (decide_assume_rewritten)
+        self._rewritten_policies: dict[str, AttachedPolicy] = {}
         self._callers: dict[str, Caller] = {}
         self._contexts = ContextCache(snapshot)
 
@@ -400,7 +417,18 @@ class PolicyEngine:
             self._callers[principal.arn] = found
         return found
 
+    def _snapshot_trust(self, role: Role) -> PolicyDocument | None:
+        account = self.snapshot.accounts.get(role.account_id)
+        known = account.roles.get(role.arn) if account is not None else None
+        return known.trust_policy if known is not None else None
+
     def trust_policy(self, role: Role) -> AttachedPolicy:
+        if role.trust_policy is not self._snapshot_trust(role):  # a rewritten trust: never the snapshot's
+            rewritten = self._rewritten_policies.get(role.trust_policy.digest)
+            if rewritten is None:  # one per caller, shared by every role it is written into
+                rewritten = AttachedPolicy("the rewritten trust policy", "trust", role.trust_policy, None, None)
+                self._rewritten_policies[role.trust_policy.digest] = rewritten
+            return rewritten
         found = self._trust_policies.get(role.arn)
         if found is None:
             found = AttachedPolicy(role.arn, "trust", role.trust_policy, None, role.arn)
@@ -615,9 +643,17 @@ class PolicyEngine:
 
     def _trust(self, role: Role, action: str, context: RequestContext, caller: Caller, verdict: "_Verdict",
                caller_has_boundary: bool = False) -> LayerResult:
-        """The role's trust policy for ``caller``: its denies go into ``verdict``; its Allows are returned."""
-        trust = self._layer("trust", role.arn, (self.trust_policy(role),), action, None, context, caller,
-                            caller_has_boundary)
+        """The role's trust policy for ``caller``: its denies go into ``verdict``; its Allows are returned.
+
+        A role whose trust is not the snapshot's (:meth:`decide_assume_rewritten`) is evaluated afresh,
+        never through the memo of the snapshot's trust."""
+        if role.trust_policy is not self._snapshot_trust(role):
+            # a rewritten trust (one per caller, the same for every role): remembered under its own name
+            trust = self._layer("trust", role.trust_policy.digest, (self.trust_policy(role),), action, None, context,
+                                caller, caller_has_boundary)
+        else:
+            trust = self._layer("trust", role.arn, (self.trust_policy(role),), action, None, context, caller,
+                                caller_has_boundary)
         if trust.denies:
             verdict.add_denies("trust", trust, action, role.arn)
         return trust
@@ -700,6 +736,51 @@ class PolicyEngine:
             if boundary_needed and bound is not None and not bound.allows:
                 verdict.block(self._boundary_blocker(caller, action, role.arn, boundary, bound))  # type: ignore[arg-type]
         return verdict.decision()
+
+    def same_for_every_resource(self, caller: Principal, action: str, policy_types: Sequence[str] = ()) -> bool:
+        """Whether a decision of ``caller`` calling ``action`` cannot depend on which resource of its own
+        account it acts on: no statement that covers the action in its identity policies, its boundary or
+        its SCPs (and the organization policy types given, e.g. RCPs) names a Resource other than ``*``, a
+        NotResource, or a condition or variable on anything but the caller and the request.
+
+        Callers of the engine may then decide once for a whole account's roles (the escalation edges'
+        memo); the answer is exact, never a guess: anything else is ``False``.
+        """
+        policies, _ = self.identity_policies(caller)
+        documents = [p.document for p in policies]
+        boundary = self.boundary(caller)
+        if boundary is not None:
+            documents.append(boundary.document)
+        for policy_type in ("SERVICE_CONTROL_POLICY", *policy_types):
+            for _, level in self.org_levels(caller.account_id, policy_type) or ():
+                documents.extend(p.document for p in level)
+        for document in documents:
+            if document is None:
+                continue
+            for statement in document.statements:
+                if action_matches(statement.actions, action) == statement.not_action:
+                    continue
+                if statement.not_resource or statement.resources not in (None, ("*",)):
+                    return False
+                for condition in statement.conditions:
+                    key = condition.key.lower()
+                    if key.startswith(_RESOURCE_KEY_PREFIXES) or any("${" in v for v in condition.values):
+                        return False
+        return True
+
+    def decide_assume_rewritten(self, caller: Principal, role: Role) -> Decision:
+        """``caller`` calling sts:AssumeRole on ``role`` once its trust policy is rewritten to allow exactly
+        the caller's ARN (what ``iam:UpdateAssumeRolePolicy`` lets a caller do; pathfinding iam-012).
+
+        Everything else is the snapshot's: the caller's identity policies,
+        boundary and SCPs, the role's RCPs; the rules decide which of them
+        the assume still needs (rules 7-10: a trust naming the caller's ARN
+        in its own account needs no identity Allow).
+        """
+        document = self._rewritten.get(caller.arn)
+        if document is None:
+            document = self._rewritten[caller.arn] = trust_naming(caller.arn)
+        return self.decide_assume(caller, replace(role, trust_policy=document))
 
     def decide_pass(self, caller: Principal, role: Role, service: str) -> Decision:
         """``caller`` passing ``role`` to ``service`` (rules 16, 17)."""

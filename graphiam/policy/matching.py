@@ -13,6 +13,7 @@ AWS rules (../shared/aws-semantics.md, rules 2, 3 and 15):
 from __future__ import annotations
 
 import re
+from collections import deque
 from functools import lru_cache
 from typing import Callable, Literal, Sequence
 
@@ -417,3 +418,67 @@ def account_principal(value: str) -> str | None:
     return match.group(1) if match else None
 
 
+
+
+# -- a value two patterns both match ------------------------------------------------------
+
+WITNESS_FILL = "graphiam-choice"  # what a free "*" of a template becomes when nothing else pins it
+_WITNESS_LIMIT = 1 << 20  # states searched before giving up (patterns here are ARNs: a few hundred characters)
+
+
+def glob_witness(pattern: str, template: str, fill: str = WITNESS_FILL) -> str | None:
+    """A string both ``pattern`` and ``template`` match (IAM globs: ``*`` any run, ``?`` one character,
+    case-sensitive), or ``None`` when there is none.
+
+    This is how a technique asks "may the caller act on *some* resource of
+    this shape": ``template`` is the shape (``arn:aws:lambda:*:111:function:*``),
+    ``pattern`` a policy's Resource (``arn:aws:lambda:us-east-1:111:function:dev-*``),
+    and the witness a concrete ARN the engine then decides like any other
+    (``arn:aws:lambda:us-east-1:111:function:dev-graphiam-choice``). A
+    breadth-first search over pairs of positions (the two patterns' product
+    automaton), so it is linear in their product, never exponential, and it
+    finds a shortest way through: a run both leave free becomes ``fill`` (one
+    step), a ``?`` both leave free becomes ``x``.
+    """
+    a, b = restore_literals(pattern), restore_literals(template)
+    if len(a) * len(b) > _WITNESS_LIMIT:
+        return None
+    start = (0, 0)
+    came: dict[tuple[int, int], tuple[tuple[int, int], str] | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        i, j = state = queue.popleft()
+        if i == len(a) and j == len(b):
+            chars = []
+            while came[state] is not None:
+                state, char = came[state]  # type: ignore[misc]
+                chars.append(char)
+            return "".join(reversed(chars))
+        star_a, star_b = i < len(a) and a[i] == "*", j < len(b) and b[j] == "*"
+        moves: list[tuple[tuple[int, int], str]] = []
+        if star_a and star_b:
+            moves.append(((i + 1, j + 1), fill))  # both free here: one chosen run
+        if star_a:
+            moves.append(((i + 1, j), ""))  # the star matches nothing more
+        if star_b:
+            moves.append(((i, j + 1), ""))
+        if i < len(a) and j < len(b) and not (star_a and star_b):
+            char = _common_char(a[i], b[j])
+            if char is not None:
+                moves.append(((i if star_a else i + 1, j if star_b else j + 1), char))
+        for nxt, char in moves:
+            if nxt not in came:
+                came[nxt] = (state, char)
+                queue.append(nxt)
+    return None
+
+
+def _common_char(x: str, y: str) -> str | None:
+    """A character two pattern positions (not both stars) both accept, or None."""
+    if x in "*?" and y in "*?":
+        return "x"
+    if x in "*?":
+        return y
+    if y in "*?":
+        return x
+    return x if x == y else None

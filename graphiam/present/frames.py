@@ -42,7 +42,7 @@ if int(pd.__version__.split(".")[0]) < 3:  # pandas 2 would silently make the te
     raise ImportError(f"graphiam.present.frames needs pandas>=3, found {pd.__version__}", name="pandas")
 
 from ..graph.schema import CAN_ASSUME, CAN_PASS
-from ..policy import ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_WEB_IDENTITY
+from ..policy import ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_WEB_IDENTITY, Outcome
 from ..policy.matching import account_principal, action_matches
 from ..queries.paths import ReachRow
 from ..snapshot.model import Role, Snapshot, Statement, Tag, User
@@ -61,7 +61,8 @@ EDGE_COLUMNS: tuple[str, ...] = (
     "condition_keys", "granted_by", "cross_account",
 )
 REACH_COLUMNS: tuple[str, ...] = ("arn", "kind", "account", "hops", "action", "service", "conditional", "via",
-                                  "conditions")
+                                  "conditions", "techniques")
+PRIVESC_COLUMNS: tuple[str, ...] = ("principal", "account", "hops", "techniques", "first_hop", "conditional")
 
 TEXT = "str"  # pandas 3's default string dtype (StringDtype with NaN as the missing value)
 _BOOL_COLUMNS = frozenset({"service_linked", "conditional", "cross_account"})
@@ -69,7 +70,7 @@ _INT_COLUMNS = frozenset({"assumers", "conditional_assumers", "passers", "hops"}
 
 COLUMN_DTYPES: Mapping[str, str] = {
     column: "bool" if column in _BOOL_COLUMNS else "int64" if column in _INT_COLUMNS else TEXT
-    for column in dict.fromkeys(PRINCIPAL_COLUMNS + ROLE_COLUMNS + EDGE_COLUMNS + REACH_COLUMNS)
+    for column in dict.fromkeys(PRINCIPAL_COLUMNS + ROLE_COLUMNS + EDGE_COLUMNS + REACH_COLUMNS + PRIVESC_COLUMNS)
 }
 """The dtype of every column of every frame: ``"str"``, ``"bool"`` or ``"int64"``."""
 
@@ -255,11 +256,28 @@ def edges_frame(graph: nx.MultiDiGraph) -> pd.DataFrame:
 def reach_rows_frame(rows: Iterable[ReachRow]) -> pd.DataFrame:
     """``ReachRow`` values as a frame, in the order given (``reach``/``who_can`` sort them); ``conditions`` is
     the row's condition keys joined with ``", "`` in path order (``""`` for a row that needs none)."""
-    return _frame([{**row.to_dict(), "conditions": LIST_SEPARATOR.join(row.conditions)} for row in rows],
-                  REACH_COLUMNS)
+    return _frame([{**row.to_dict(), "conditions": LIST_SEPARATOR.join(row.conditions),
+                    "techniques": LIST_SEPARATOR.join(row.techniques)} for row in rows], REACH_COLUMNS)
+
+
+def privesc_frame(rows) -> pd.DataFrame:
+    """``privesc`` rows as a frame: ``techniques`` is the ids on the way joined with ``", "``; ``first_hop``
+    the principal the way starts through (the principal itself for a technique on itself)."""
+    records = []
+    for row in rows:
+        hops = row.to_dict()["becomes_admin_via"]
+        records.append({
+            "principal": row.principal, "account": row.principal.split(":")[4], "hops": len(hops),
+            "techniques": LIST_SEPARATOR.join(h["technique"]["id"] for h in hops if h.get("technique")),
+            "first_hop": hops[0]["to"] if hops else "",
+            "conditional": row.technique.outcome is Outcome.CONDITIONAL if row.technique is not None
+            else any(h.conditional for h in row.hops),
+        })
+    return _frame(records, PRIVESC_COLUMNS)
 
 
 __all__ = [
     "COLUMN_DTYPES", "EDGE_COLUMNS", "PRINCIPAL_COLUMNS", "REACH_COLUMNS", "ROLE_COLUMNS",
-    "edges_frame", "evidence_text", "principals_frame", "reach_rows_frame", "roles_frame",
+    "PRIVESC_COLUMNS", "edges_frame", "evidence_text", "principals_frame", "privesc_frame", "reach_rows_frame",
+    "roles_frame",
 ]

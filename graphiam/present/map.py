@@ -40,7 +40,7 @@ from typing import Any, Iterable
 
 import networkx as nx
 
-from ..graph.schema import CAN_ASSUME, CAN_PASS, MEMBER_OF
+from ..graph.schema import CAN_ASSUME, CAN_ESCALATE, CAN_PASS, MEMBER_OF
 from ..queries.answer import PathAnswer
 from ..queries.paths import reach, who_can
 from ..queries.resolve import UnknownPrincipalError, resolve
@@ -66,6 +66,8 @@ PATH_RED = "#d62728"  # the path asked for, and the denied direct request of a m
 CONDITIONAL_ORANGE = "#e69500"
 PLAIN_GREY = "#555555"
 MEMBER_GREY = "#b0b0b0"
+TECHNIQUE_PURPLE = "#7b3fb5"  # an escalation technique's edge
+TECHNIQUE = CAN_ESCALATE  # the edge type of an escalation technique's edge
 DENIED = "denied"  # the key and edge type of the drawn, denied direct request
 LABEL_WIDTH = 24  # a node label's lines longer than this are shortened in the middle (the tooltip has the ARN)
 LABEL_WRAP = 18  # a node label longer than this is cut in two lines where its name breaks
@@ -92,6 +94,9 @@ class MapOptions:
     accounts: tuple[str, ...] = ()
     max_nodes: int = DEFAULT_MAX_NODES
     title: str = "graphiam access map"
+    # draw escalation-technique edges (purple, dotted, labelled with the technique id); a path answered with
+    # escalation draws the technique hops on its path either way
+    escalation: bool = False
 
 
 @dataclass(frozen=True)
@@ -375,6 +380,13 @@ def _outside_node(arn: str) -> dict:
     return {"kind": "external_principal", "account": account_of(arn) or "", "name": arn.rsplit("/", 1)[-1] or arn}
 
 
+def _hop_key(hop) -> str:
+    """The graph edge a path hop walked: a technique's, a pass, or an assume."""
+    if hop.technique is not None:
+        return CAN_ESCALATE
+    return f"{CAN_PASS}:{hop.service}" if hop.action == "iam:PassRole" else CAN_ASSUME
+
+
 def map_view(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions = MapOptions(),
              result: PathAnswer | None = None) -> MapView:
     """The view ``options`` select, as it is drawn; raises :class:`MapTooLarge` or :class:`MapSelectionError`.
@@ -399,8 +411,7 @@ def map_view(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions = M
     if result is not None:
         for hop in result.path:
             on_path_nodes |= {hop.source, hop.target}
-            key = f"{CAN_PASS}:{hop.service}" if hop.action == "iam:PassRole" else CAN_ASSUME
-            on_path_edges.add((hop.source, hop.target, key))
+            on_path_edges.add((hop.source, hop.target, _hop_key(hop)))
     if result is None:
         bright = set(nodes)
     elif result.reachable:
@@ -431,13 +442,20 @@ def map_view(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions = M
             continue
         edge_type = data.get("edge_type") or key.split(":")[0]
         highlighted = (source, target, key) in on_path_edges
+        if edge_type == TECHNIQUE and not (options.escalation or highlighted):
+            continue
         labels = []
         if edge_type == "can_pass":
             labels.append(f"pass to {_service_short(data.get('service'))}")
+        if edge_type == TECHNIQUE:
+            more = len(data.get("techniques", ())) - 1
+            labels.append(str(data["technique"]["id"]) + (f" +{more}" if more > 0 else ""))
         if data.get("conditional"):
             labels.append(condition_label(_condition_keys(data)) or "conditional")
         if edge_type == MEMBER_OF:
             colour = MEMBER_GREY
+        elif edge_type == TECHNIQUE and not highlighted:
+            colour = TECHNIQUE_PURPLE
         elif highlighted:
             colour = PATH_RED
         elif data.get("conditional"):
@@ -454,18 +472,20 @@ def map_view(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions = M
             id=f"{source}|{target}|{key}", source=source, target=target, key=key, edge_type=edge_type,
             label=" / ".join(labels),
             tooltip=_edge_tooltip(source, target, data) if edge_type != MEMBER_OF else _tooltip([source, f"  member of {target}"]),
-            colour=colour, dashed=edge_type in ("can_pass", MEMBER_OF),
+            colour=colour, dashed=edge_type in ("can_pass", MEMBER_OF, TECHNIQUE),
             width=4.0 if highlighted else (0.5 if edge_type == MEMBER_OF else 1.5),
             highlighted=highlighted, dimmed=dimmed, conditional=bool(data.get("conditional")),
         ))
     drawn = {(e["source"], e["target"], e["key"]) for e in raw_edges}
     for hop in result.path if result is not None else ():
-        key = f"{CAN_PASS}:{hop.service}" if hop.action == "iam:PassRole" else CAN_ASSUME
+        key = _hop_key(hop)
         if (hop.source, hop.target, key) in drawn or hop.source not in nodes or hop.target not in nodes:
             continue  # drawn above; what is not a graph edge is the first hop of a caller outside the snapshot
         raw_edges.append(dict(
             id=f"{hop.source}|{hop.target}|{key}", source=hop.source, target=hop.target, key=key,
-            edge_type=key.split(":")[0], label=condition_label(c["key"] for r in hop.conditions for c in r["conditions"]),
+            edge_type=key.split(":")[0],
+            label=hop.technique["id"] if hop.technique else condition_label(c["key"] for r in hop.conditions
+                                                                            for c in r["conditions"]),
             tooltip=_edge_tooltip(hop.source, hop.target, {"action": hop.action, "service": hop.service,
                                                            "granted_by": hop.granted_by, "conditions": hop.conditions,
                                                            "depends_on": hop.depends_on}),
@@ -557,7 +577,7 @@ def build_network(view: MapView):
             id=edge.id,
             title=edge.tooltip,
             label=edge.label,
-            dashes=[10, 7] if edge.edge_type == DENIED else edge.dashed,
+            dashes=[10, 7] if edge.edge_type == DENIED else [2, 5] if edge.edge_type == TECHNIQUE else edge.dashed,
             width=edge.width,
             color={"color": edge.colour, "opacity": 0.2 if edge.dimmed else 1.0},
             arrows="to",
@@ -630,6 +650,7 @@ def page_data(view: MapView) -> dict:
             "kinds": [{"kind": k, "label": KIND_LABELS.get(k, k), "shape": SHAPES.get(k, "dot")} for k in view.kinds],
             "accounts": [{"account": a, "name": name, "colour": colour} for a, name, colour in view.accounts],
             "denied": view.denied_edge is not None,
+            "technique": any(e.edge_type == TECHNIQUE for e in view.edges),
         },
         "result": view.result.to_dict() if view.result is not None else None,
         "warnings": list(view.warnings),

@@ -29,8 +29,8 @@ import networkx as nx
 from ..queries.answer import PathAnswer
 from ..snapshot.model import Snapshot
 from .files import write_atomically
-from .map import (CONDITIONAL_ORANGE, DENIED, KIND_LABELS, PATH_RED, PLAIN_GREY, MapOptions, MapSummary, MapView,
-                  ViewEdge, ViewNode, map_view)
+from .map import (CONDITIONAL_ORANGE, DENIED, KIND_LABELS, PATH_RED, PLAIN_GREY, TECHNIQUE_PURPLE, MapOptions,
+                  MapSummary, MapView, ViewEdge, ViewNode, map_view)
 from .text import terminal_safe
 
 FORMATS = ("svg", "png")
@@ -108,7 +108,7 @@ def _edge_attributes(edge: ViewEdge) -> dict[str, Any]:
     if edge.label:
         attributes["label"] = dot_text(edge.label)
     if edge.dashed:
-        attributes["style"] = "dashed"
+        attributes["style"] = "dotted" if edge.edge_type == "can_escalate" else "dashed"
     if edge.edge_type == DENIED:
         attributes.update({"fontcolor": edge.colour, "fontsize": "13", "penwidth": "2.5", "style": "dashed",
                            "arrowhead": "normal", "arrowsize": "1"})
@@ -162,6 +162,8 @@ def _legend(dot, view: MapView) -> None:
         samples = list(EDGE_SAMPLES)
         if view.denied_edge is not None:
             samples.append(("asked for, denied (label: the blocking layers)", PATH_RED, "dashed", "2.5"))
+        if any(edge.edge_type == "can_escalate" for edge in view.edges):
+            samples.append(("an escalation technique (label: its id)", TECHNIQUE_PURPLE, "dotted", "1.5"))
         for index, (label, colour, style, width) in enumerate(samples):
             start, end = f"legend_edge{index}a", f"legend_edge{index}b"
             legend.node(start, label="", shape="point", width="0.04", color="#999999")

@@ -110,6 +110,8 @@ def path_text(result: PathAnswer, brief: bool = False, omit_warnings: Iterable[s
     """The answer for people; ``brief`` leaves out the granting statements and the fix, ``omit_warnings``
     warnings said elsewhere."""
     what = f"{result.action}" + (f" to {result.service}" if result.service else "")
+    if result.escalation:
+        what = "any route: assume and escalation-technique hops"
     lines = []
     if result.disagreement:  # said first and loudly: the pasted denial and the snapshot disagree
         lines.append(f"THE SNAPSHOT DISAGREES WITH THE MESSAGE: {result.disagreement}")
@@ -119,6 +121,17 @@ def path_text(result: PathAnswer, brief: bool = False, omit_warnings: Iterable[s
         state = "REACHABLE" + (" (conditional)" if result.conditional else "")
         lines.append(f"{state}: {result.source} -> {result.target} [{what}] in {len(result.path)} hop(s)")
         for number, hop in enumerate(result.path, 1):
+            if hop.technique is not None:
+                technique = hop.technique
+                cited = f", pathfinding {technique['pathfinding']}" if technique.get("pathfinding") else ""
+                lines.append(f"  {number}. {hop.source} -> {hop.target} (technique {technique['id']}{cited}: "
+                             f"{technique['name']})")
+                for permission in technique["permissions"]:
+                    lines.append(f"       needs {permission['action']} on {permission['resource']}")
+                    for text in [] if brief else evidence_items(permission["granted_by"], hop.source):
+                        lines.append(f"         granted by {text}")
+                lines.extend(_conditions_lines(hop.conditions, hop.alternatives))
+                continue
             lines.append(f"  {number}. {hop.source} -> {hop.target} ({hop.action}{' to ' + hop.service if hop.service else ''})")
             for text in [] if brief else evidence_items(hop.granted_by, hop.source):
                 lines.append(f"       granted by {text}")
@@ -130,7 +143,23 @@ def path_text(result: PathAnswer, brief: bool = False, omit_warnings: Iterable[s
         if result.stated is not None:
             for assumed in result.stated.assumed:
                 lines.append(f"  stated: {_assumed_text(assumed.to_dict())}")
-    if result.blockers:
+    if result.escalation and not result.reachable:
+        if result.near_misses:
+            lines.append("No chain of assume and technique hops; the techniques that come closest:")
+            for miss in result.near_misses:
+                lines.append(f"  - {miss['technique']} ({miss['name']}):")
+                for missing in miss["missing"]:
+                    if missing.get("after"):  # the technique holds, but the principal is still capped after it
+                        lines.append(f"      it holds, but afterwards {missing['action']} on {missing['resource']} "
+                                     "is still denied:")
+                    else:
+                        lines.append(f"      {missing['action']} on {missing['resource']}")
+                    for blocker in missing["blockers"]:
+                        lines.append(f"        [{blocker['layer']}, {blocker['effect'].replace('_', ' ')}] {blocker['message']}")
+        else:
+            lines.append("No chain of assume and technique hops, and no technique of the catalogue applies to "
+                         "these two (a pass or trust rewrite needs a role of the caller's own account).")
+    elif result.blockers:
         lines.append("The direct request is denied:" if result.reachable else "Why the direct request is denied:")
         for blocker in result.blockers:
             lines.append(f"  - [{blocker.layer}, {blocker.effect.replace('_', ' ')}] {blocker.message}")
@@ -224,6 +253,8 @@ def _row_notes(row: ReachRow) -> str:
         notes.append(f"conditional: {condition_label(row.conditions)}" if row.conditions else "conditional")
     if row.kind not in ("user", "role"):
         notes.append(row.kind)
+    if row.techniques:
+        notes.append("by " + " then ".join(row.techniques))
     return ", ".join(notes)
 
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import networkx as nx
 
-from ..graph.schema import CAN_ASSUME, pass_key
+from ..graph.schema import CAN_ASSUME, CAN_ESCALATE, pass_key
 from ..policy import Outcome
 from ..policy.conditions import RequestContext
 from ..policy.request import apply_stated
@@ -34,10 +34,12 @@ class Hop:
     alternatives: tuple[tuple[dict, ...], ...] = ()  # other sets of conditions, each enough instead
     conditional: bool = False  # the hop holds only if the request (or an outside account) allows it
     assumed: tuple[dict, ...] = ()  # conditions the stated request decided (``--context``)
+    technique: dict | None = None  # an escalation hop's technique (graphiam.graph.escalation), else None
 
     def to_dict(self) -> dict:
         out = {"from": self.source, "to": self.target, "action": self.action, "granted_by": list(self.granted_by),
-               "conditions": list(self.conditions), "alternatives": [list(a) for a in self.alternatives]}
+               "conditions": list(self.conditions), "alternatives": [list(a) for a in self.alternatives],
+               "technique": self.technique}
         if self.service:
             out["service"] = self.service
         if self.assumed:
@@ -108,16 +110,23 @@ def _hop(graph: nx.MultiDiGraph, source: str, target: str, key: str, view: Reque
     return Hop(source, target, data["action"], data.get("service"), tuple(data["granted_by"]),
                tuple(data["conditions"]), tuple(data.get("depends_on", ())),
                tuple(tuple(more) for more in data.get("alternatives", ())), bool(data.get("conditional")),
-               tuple(data.get("assumed", ())))
+               tuple(data.get("assumed", ())), data.get("technique"))
 
 
 def _unconditional(data: dict) -> bool:
     return not data.get("conditional")
 
 
+def _walks(key: str, escalation: bool) -> bool:
+    """Whether a walk follows an edge with this key: can_assume always, technique edges with ``escalation``."""
+    return key == CAN_ASSUME or (escalation and key == CAN_ESCALATE)
+
+
 def _bfs(graph: nx.MultiDiGraph, sources: Iterable[str], keep: EdgeFilter, reverse: bool = False,
-         view: RequestView | None = None, outside: "OutsideCaller | None" = None) -> dict[str, tuple[str | None, int]]:
-    """Breadth-first over can_assume edges: node -> (previous node, hops). Self-loops are skipped.
+         view: RequestView | None = None, outside: "OutsideCaller | None" = None,
+         escalation: bool = False) -> dict[str, tuple[str | None, int]]:
+    """Breadth-first over can_assume edges (and technique edges with ``escalation``): node -> (previous
+    node, hops). Self-loops are skipped.
 
     ``outside`` is a caller that is not a node of the graph, with its own first edges.
     """
@@ -136,7 +145,7 @@ def _bfs(graph: nx.MultiDiGraph, sources: Iterable[str], keep: EdgeFilter, rever
             edges = graph.in_edges(node, keys=True, data=True) if reverse else graph.out_edges(node, keys=True, data=True)
         for u, v, key, data in edges:
             nxt = u if reverse else v
-            if key != CAN_ASSUME or nxt == node or nxt in seen:
+            if not _walks(key, escalation) or nxt == node or nxt in seen:
                 continue
             data = view.edge(u, data)
             if data is None or not keep(data):
@@ -154,12 +163,30 @@ def _walk_back(seen: dict[str, tuple[str | None, int]], end: str) -> list[str]:
 
 
 def _assume_hops(graph: nx.MultiDiGraph, nodes: list[str], view: RequestView | None,
-                 outside: OutsideCaller | None = None) -> list[Hop]:
-    return [_hop(graph, a, b, CAN_ASSUME, view, outside) for a, b in zip(nodes, nodes[1:])]
+                 outside: OutsideCaller | None = None, keep: EdgeFilter | None = None) -> list[Hop]:
+    return [_hop(graph, a, b, _hop_key(graph, a, b, view, outside, keep), view, outside) for a, b in zip(nodes, nodes[1:])]
+
+
+def _hop_key(graph, source: str, target: str, view: RequestView | None, outside: "OutsideCaller | None",
+             keep: EdgeFilter | None) -> str:
+    """The edge a walk took from ``source`` to ``target``: can_assume when it is there (and kept), else the
+    first kept technique edge (an unconditional one first)."""
+    if (outside is not None and source == outside.arn) or keep is None:
+        return CAN_ASSUME
+    seen = _view(graph, view)
+    choices = []
+    for key, data in graph.get_edge_data(source, target, default={}).items():
+        if not _walks(key, True):
+            continue
+        data = seen.edge(source, data)
+        if data is not None and keep(data):
+            choices.append((key != CAN_ASSUME, bool(data.get("conditional")), key))
+    return min(choices)[2] if choices else CAN_ASSUME
 
 
 def find_path(graph: nx.MultiDiGraph, source: str, target: str, service: str | None = None,
-              view: RequestView | None = None, outside: OutsideCaller | None = None) -> list[Hop] | None:
+              view: RequestView | None = None, outside: OutsideCaller | None = None,
+              escalation: bool = False) -> list[Hop] | None:
     """The shortest chain from ``source`` to ``target``, or ``None``.
 
     Without ``service`` the chain is role assumptions ending in ``target``;
@@ -169,15 +196,19 @@ def find_path(graph: nx.MultiDiGraph, source: str, target: str, service: str | N
     edges under a stated request; ``outside`` is a SOURCE from outside the snapshot.
     """
     view = _view(graph, view)
-    for keep in (_unconditional, lambda data: True):
-        hops = _path_with(graph, source, target, service, keep, view, outside)
+    for keep in (_unconditional, _anything):
+        hops = _path_with(graph, source, target, service, keep, view, outside, escalation)
         if hops is not None:
             return hops
     return None
 
 
+def _anything(data: dict) -> bool:
+    return True
+
+
 def _path_with(graph, source, target, service, keep: EdgeFilter, view: RequestView,
-               outside: OutsideCaller | None = None) -> list[Hop] | None:
+               outside: OutsideCaller | None = None, escalation: bool = False) -> list[Hop] | None:
     if (source not in graph and (outside is None or outside.arn != source)) or target not in graph:
         return None
 
@@ -190,18 +221,21 @@ def _path_with(graph, source, target, service, keep: EdgeFilter, view: RequestVi
             if graph.has_edge(source, target, CAN_ASSUME) and kept(source, graph.edges[source, target, CAN_ASSUME]):
                 return [_hop(graph, source, target, CAN_ASSUME, view)]
             return None
-        seen = _bfs(graph, [source], keep, view=view, outside=outside)
-        return _assume_hops(graph, _walk_back(seen, target), view, outside) if target in seen else None
+        seen = _bfs(graph, [source], keep, view=view, outside=outside, escalation=escalation)
+        if target not in seen:
+            return None
+        return _assume_hops(graph, _walk_back(seen, target), view, outside, keep if escalation else None)
     key = pass_key(service)
     passers = {u for u, _, k, data in graph.in_edges(target, keys=True, data=True) if k == key and kept(u, data)}
     if not passers:
         return None
-    seen = _bfs(graph, [source], keep, view=view, outside=outside)
+    seen = _bfs(graph, [source], keep, view=view, outside=outside, escalation=escalation)
     reached = [p for p in passers if p in seen]
     if not reached:
         return None
     best = min(reached, key=lambda p: (seen[p][1], p))
-    return _assume_hops(graph, _walk_back(seen, best), view, outside) + [_hop(graph, best, target, key, view)]
+    return (_assume_hops(graph, _walk_back(seen, best), view, outside, keep if escalation else None)
+            + [_hop(graph, best, target, key, view)])
 
 
 @dataclass(frozen=True)
@@ -221,11 +255,13 @@ class ReachRow:
     # for a conditional row: the request-time condition keys its path needs (aws:MultiFactorAuthPresent,
     # sts:ExternalId, ...), in path order, each once
     conditions: tuple[str, ...] = ()
+    # with escalation: the ids of the techniques on the row's chain, in path order
+    techniques: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {"arn": self.arn, "kind": self.kind, "account": self.account, "hops": self.hops,
                 "action": self.action, "service": self.service, "conditional": self.conditional,
-                "via": self.via, "conditions": list(self.conditions)}
+                "via": self.via, "conditions": list(self.conditions), "techniques": list(self.techniques)}
 
 
 def _condition_keys(data: dict) -> list[str]:
@@ -236,22 +272,37 @@ def _condition_keys(data: dict) -> list[str]:
     return keys
 
 
-def _path_conditions(graph, seen, node: str, reverse: bool, view: "RequestView", last: dict | None = None) -> tuple[str, ...]:
-    """The condition keys of the conditional edges on ``seen``'s path to ``node`` (and of ``last``, an edge after it)."""
-    keys: list[str] = []
+def _path_edges(graph, seen, node: str, reverse: bool, view: "RequestView") -> list[tuple[str, dict]]:
+    """The (key, data) of each edge on ``seen``'s path to ``node``, in path order (from the walk's start)."""
+    edges: list[tuple[str, dict]] = []
     current = node
     while seen[current][0] is not None:
         previous = seen[current][0]
         u, v = (current, previous) if reverse else (previous, current)
-        data = view.edge(u, graph.edges[u, v, CAN_ASSUME])
-        if data is not None and data.get("conditional"):
-            keys.extend(_condition_keys(data))
+        key = _hop_key(graph, u, v, view, None, _anything)
+        data = view.edge(u, graph.edges[u, v, key])
+        if data is not None:
+            edges.append((key, data))
         current = previous  # type: ignore[assignment]
     if not reverse:
-        keys.reverse()
+        edges.reverse()
+    return edges
+
+
+def _path_conditions(graph, seen, node: str, reverse: bool, view: "RequestView", last: dict | None = None) -> tuple[str, ...]:
+    """The condition keys of the conditional edges on ``seen``'s path to ``node`` (and of ``last``, an edge after it)."""
+    keys: list[str] = []
+    for _, data in _path_edges(graph, seen, node, reverse, view):
+        if data.get("conditional"):
+            keys.extend(_condition_keys(data))
     if last is not None and last.get("conditional"):
         keys.extend(_condition_keys(last))
     return tuple(dict.fromkeys(keys))
+
+
+def _path_techniques(graph, seen, node: str, reverse: bool, view: "RequestView") -> tuple[str, ...]:
+    return tuple(data["technique"]["id"] for key, data in _path_edges(graph, seen, node, reverse, view)
+                 if key == CAN_ESCALATE)
 
 
 def _via(seen, node: str) -> str | None:
@@ -260,7 +311,8 @@ def _via(seen, node: str) -> str | None:
     return previous if previous is not None and seen[previous][0] is not None else None
 
 
-def _rows(graph, seen_all, seen_firm, skip: str, action: str, reverse: bool, view: "RequestView") -> list[ReachRow]:
+def _rows(graph, seen_all, seen_firm, skip: str, action: str, reverse: bool, view: "RequestView",
+          escalation: bool = False) -> list[ReachRow]:
     rows = []
     for node, (_, hops) in seen_all.items():
         if node == skip:
@@ -268,17 +320,20 @@ def _rows(graph, seen_all, seen_firm, skip: str, action: str, reverse: bool, vie
         data = graph.nodes[node]
         conditional = node not in seen_firm
         conditions = _path_conditions(graph, seen_all, node, reverse, view) if conditional else ()
+        techniques = _path_techniques(graph, seen_all, node, reverse, view) if escalation else ()
         rows.append(ReachRow(node, data.get("kind", ""), data.get("account"), hops, action, None, conditional,
-                             _via(seen_all, node), conditions))
+                             _via(seen_all, node), conditions, techniques))
     return rows
 
 
-def reach(graph: nx.MultiDiGraph, source: str, view: RequestView | None = None) -> list[ReachRow]:
-    """Roles ``source`` can reach by role assumption, and roles it (or a role it reaches) can pass."""
+def reach(graph: nx.MultiDiGraph, source: str, view: RequestView | None = None,
+          escalation: bool = False) -> list[ReachRow]:
+    """Roles ``source`` can reach by role assumption (and with ``escalation`` by technique hops: roles
+    and users), and roles it (or a principal it reaches) can pass."""
     view = _view(graph, view)
-    seen_all = _bfs(graph, [source], lambda d: True, view=view)
-    seen_firm = _bfs(graph, [source], _unconditional, view=view)
-    rows = _rows(graph, seen_all, seen_firm, source, "sts:AssumeRole", False, view)
+    seen_all = _bfs(graph, [source], _anything, view=view, escalation=escalation)
+    seen_firm = _bfs(graph, [source], _unconditional, view=view, escalation=escalation)
+    rows = _rows(graph, seen_all, seen_firm, source, "sts:AssumeRole", False, view, escalation)
     passes: dict[tuple[str, str], ReachRow] = {}
     for node, (_, hops) in seen_all.items():
         for _, role, key, data in graph.out_edges(node, keys=True, data=True):
@@ -298,14 +353,16 @@ def reach(graph: nx.MultiDiGraph, source: str, view: RequestView | None = None) 
     return sorted(rows, key=lambda r: (r.hops, r.action, r.arn, r.service or ""))
 
 
-def who_can(graph: nx.MultiDiGraph, target: str, view: RequestView | None = None) -> list[ReachRow]:
-    """Everything that reaches ``target`` by role assumption, and who can pass it to a service."""
+def who_can(graph: nx.MultiDiGraph, target: str, view: RequestView | None = None,
+            escalation: bool = False) -> list[ReachRow]:
+    """Everything that reaches ``target`` by role assumption (and with ``escalation`` by technique hops),
+    and who can pass it to a service."""
     view = _view(graph, view)
-    seen_all = _bfs(graph, [target], lambda d: True, reverse=True, view=view)
-    seen_firm = _bfs(graph, [target], _unconditional, reverse=True, view=view)
+    seen_all = _bfs(graph, [target], _anything, reverse=True, view=view, escalation=escalation)
+    seen_firm = _bfs(graph, [target], _unconditional, reverse=True, view=view, escalation=escalation)
     rows = [row if row.kind != "federated" else replace(  # a provider's users call AssumeRoleWithSAML/WebIdentity
         row, action=graph.edges[row.arn, seen_all[row.arn][0], CAN_ASSUME]["action"])
-        for row in _rows(graph, seen_all, seen_firm, target, "sts:AssumeRole", True, view)]
+        for row in _rows(graph, seen_all, seen_firm, target, "sts:AssumeRole", True, view, escalation)]
     for source, _, key, data in graph.in_edges(target, keys=True, data=True):
         data = view.edge(source, data)
         if data is not None and data.get("edge_type") == "can_pass":

@@ -158,6 +158,7 @@ class Role:
     inline_policies: tuple[AttachedPolicy, ...]
     managed_policy_arns: tuple[str, ...]
     permissions_boundary_arn: str | None
+    instance_profiles: tuple[str, ...] = ()  # the instance profiles it is in (ARNs): what EC2 can be given
 
     kind: Literal["role"] = "role"
 

@@ -917,6 +917,24 @@ def _strings(entry: dict, key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _instance_profiles(entry: dict, where: str) -> tuple[str, ...]:
+    """The ARNs (else names) of the instance profiles a role is in (``InstanceProfileList``); a profile
+    without either is skipped: it cannot be named to EC2."""
+    value = entry.get("InstanceProfileList")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise SnapshotError(f"{where}: InstanceProfileList must be a list")
+    found = []
+    for index, profile in enumerate(value):
+        if not isinstance(profile, dict):
+            raise SnapshotError(f"{where}: InstanceProfileList[{index}] must be an object")
+        name = profile.get("Arn") or profile.get("InstanceProfileName")
+        if name is not None:
+            found.append(_text(name, where, f"InstanceProfileList[{index}].Arn"))
+    return tuple(found)
+
+
 def _text(value: Any, where: str, key: str) -> str:
     """A scalar written as text (a name given as a number, say), checked like any other text."""
     try:
@@ -1025,6 +1043,7 @@ def _read_account_file(
             inline_policies=_inline(entry.get("RolePolicyList"), "RolePolicyList", arn, where, parser),
             managed_policy_arns=_managed_arns(entry, where),
             permissions_boundary_arn=_boundary(entry, where),
+            instance_profiles=_instance_profiles(entry, where),
         )
     policies: dict[str, ManagedPolicy] = {}
     for index, entry in enumerate(lists["Policies"]):

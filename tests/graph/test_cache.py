@@ -113,9 +113,11 @@ def test_build_command_reports_counts_timings_and_the_cache(cache_dir):
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["cache"] == "miss"
-    assert report["counts"]["accounts"] == 6 and report["counts"]["principals"] == 63
-    assert report["counts"]["edges"] == report["counts"]["assume_edges"] + report["counts"]["pass_edges"]
-    assert report["counts"]["candidate_pairs_evaluated"] >= report["counts"]["edges"]
+    assert report["counts"]["accounts"] == 6 and report["counts"]["principals"] == 70
+    counts = report["counts"]
+    assert counts["edges"] == counts["assume_edges"] + counts["pass_edges"] + counts["technique_edges"]
+    assert counts["technique_edges"] > 0
+    assert counts["candidate_pairs_evaluated"] >= counts["assume_edges"] + counts["pass_edges"]
     assert {"load", "build_indexes", "build_edges", "total"} <= set(report["timings_seconds"])
     second = json.loads(run_cli("build", "--data", str(SAMPLE), "--json", env=env).stdout)
     assert second["cache"] == "hit" and second["counts"] == report["counts"]

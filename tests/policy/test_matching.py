@@ -715,3 +715,33 @@ def test_a_hostile_policy_does_not_stall_the_graph():
     assert not graph.has_edge(mallory, f"arn:aws:iam::{ACCOUNT}:role/" + "a" * 64, CAN_ASSUME)
     assert graph.has_edge(mallory, f"arn:aws:iam::{ACCOUNT}:role/" + "a" * 63 + "b", CAN_ASSUME)
     assert not graph.has_edge(aaa, f"arn:aws:iam::{ACCOUNT}:role/" + "b" * 64, CAN_ASSUME)
+
+
+# -- glob_witness: a value both patterns match ------------------------------------------------------------
+
+from hypothesis import given as _given  # noqa: E402
+from hypothesis import strategies as _st  # noqa: E402
+
+from graphiam.policy.matching import glob_witness, wildcard_match as _wildcard_match  # noqa: E402
+
+_GLOB = _st.text(alphabet="ab:*?", max_size=8)
+
+
+@_given(_GLOB, _GLOB)
+def test_a_witness_matches_both_patterns(a, b):
+    found = glob_witness(a, b)
+    if found is not None:
+        assert _wildcard_match(a, found) and _wildcard_match(b, found)
+
+
+@_given(_GLOB, _st.text(alphabet="ab:", max_size=8))
+def test_a_witness_exists_whenever_some_value_matches_both(pattern, value):
+    if _wildcard_match(pattern, value):  # the value itself is a one-string pattern both match
+        assert glob_witness(pattern, value) == value
+
+
+def test_witness_examples():
+    assert glob_witness("arn:aws:lambda:us-east-1:1:function:dev-*", "arn:aws:lambda:*:1:function:*") == \
+        "arn:aws:lambda:us-east-1:1:function:dev-graphiam-choice"
+    assert glob_witness("arn:aws:s3:::x", "arn:aws:lambda:*:1:function:*") is None
+    assert glob_witness("a*a*a*a*a*a*a*a*b", "*" + "a" * 40) is None  # no backtracking blow-up either

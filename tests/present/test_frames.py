@@ -11,10 +11,11 @@ import pytest
 pd = pytest.importorskip("pandas", minversion="3")
 
 import graphiam
-from builders import Org, allow, role_arn, trust, trust_account, user_arn
+from builders import Org, allow, role_arn, trust, trust_account, trust_service, user_arn
 from graphiam.present import frames
 from graphiam.access import AccessGraph
-from graphiam.present.frames import (COLUMN_DTYPES, EDGE_COLUMNS, PRINCIPAL_COLUMNS, REACH_COLUMNS, ROLE_COLUMNS)
+from graphiam.present.frames import (COLUMN_DTYPES, EDGE_COLUMNS, PRINCIPAL_COLUMNS, PRIVESC_COLUMNS, REACH_COLUMNS,
+                                     ROLE_COLUMNS)
 from graphiam.queries.paths import ReachRow
 
 A, B, C = "222222222222", "333333333333", "444444444444"
@@ -70,6 +71,7 @@ def test_column_tuples_are_the_documented_contract():
     assert EDGE_COLUMNS == ("source", "target", "source_account", "target_account", "edge_type", "action",
                             "service", "conditional", "condition_keys", "granted_by", "cross_account")
     assert REACH_COLUMNS == tuple(ReachRow.__dataclass_fields__)
+    assert PRIVESC_COLUMNS == ("principal", "account", "hops", "techniques", "first_hop", "conditional")
     assert {c for c, d in COLUMN_DTYPES.items() if d == "bool"} == {"service_linked", "conditional", "cross_account"}
     assert {c for c, d in COLUMN_DTYPES.items() if d == "int64"} == {"assumers", "conditional_assumers", "passers",
                                                                       "hops"}
@@ -119,9 +121,9 @@ def test_frames_are_deterministic(sample):
 
 def test_principals_frame_has_every_user_and_role_sorted_by_arn(sample):
     frame = sample.principals_frame()
-    assert len(frame) == 63
+    assert len(frame) == 70
     assert frame.arn.tolist() == sorted(frame.arn)
-    assert frame.kind.value_counts().to_dict() == {"role": 38, "user": 25}
+    assert frame.kind.value_counts().to_dict() == {"role": 40, "user": 30}
     assert (frame[frame.kind == "role"].groups == "").all()
 
 
@@ -169,7 +171,7 @@ def test_list_and_tag_columns_are_sorted_and_joined():
 
 def test_roles_frame_rows_of_the_sample(sample):
     frame = sample.roles_frame()
-    assert len(frame) == 38 and frame.arn.tolist() == sorted(frame.arn)
+    assert len(frame) == 40 and frame.arn.tolist() == sorted(frame.arn)
     glass = one(frame, arn=role_arn(PROD, "BreakGlass"))
     assert glass.trusted_accounts == ID and glass.trusted_principals == "" and not glass.service_linked
     assert glass.assumers > 0 and glass.conditional_assumers == glass.assumers  # MFA on every way in
@@ -301,8 +303,10 @@ def test_granted_by_names_a_statement_without_sid_by_position():
 
 def as_row(record: dict) -> ReachRow:
     """A frame record back as the row it came from (``conditions`` is joined text in the frame)."""
-    conditions = tuple(record["conditions"].split(", ")) if record["conditions"] else ()
-    return ReachRow(**{**record, "conditions": conditions})
+    def split(text: str) -> tuple[str, ...]:
+        return tuple(text.split(", ")) if text else ()
+
+    return ReachRow(**{**record, "conditions": split(record["conditions"]), "techniques": split(record["techniques"])})
 
 
 @pytest.mark.parametrize("source", ["grace", "erin", "ivan", role_arn(PROD, "Deploy"), "sam", "legacy-ci"])
@@ -356,3 +360,20 @@ def test_the_core_does_not_import_pandas():
             "assert 'pandas' not in sys.modules, 'pandas imported'")
     done = subprocess.run([sys.executable, "-c", code, str(SAMPLE)], cwd=REPO_ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_privesc_frame_is_the_privesc_rows():
+    org = Org(management="111111111111")
+    org.account("111111111111")
+    dev = org.account(A)
+    dev.user("writer", allow("iam:PutUserPolicy", user_arn(A, "writer")))
+    dev.user("dev", allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"], "*"))
+    dev.role("LambdaAdmin", allow("*", "*"), trusts=trust_service("lambda.amazonaws.com"))
+    org.full_access_everywhere()
+    access = AccessGraph(org.snapshot())
+    frame = access.privesc_frame()
+    assert tuple(frame.columns) == PRIVESC_COLUMNS
+    rows = {r["principal"]: r for r in records(frame)}
+    assert rows[user_arn(A, "writer")]["first_hop"] == user_arn(A, "writer") and rows[user_arn(A, "writer")]["hops"] == 1
+    assert rows[user_arn(A, "dev")]["techniques"] == "lambda-create-invoke"
+    assert rows[user_arn(A, "dev")]["first_hop"] == role_arn(A, "LambdaAdmin")

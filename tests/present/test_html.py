@@ -41,6 +41,10 @@ def sample_results(access: AccessGraph) -> list[PathResult]:
     for check in checks:
         if "why" in check:
             out.append(access.why(check["why"]))
+        elif check.get("escalation") and check["target"] == "admin":
+            out.append(access.becomes_admin(check["source"]))
+        elif check.get("escalation"):
+            out.append(access.path(check["source"], check["target"], escalation=True))
         else:
             out.append(access.path(check["source"], check["target"], check.get("action") or "sts:AssumeRole",
                                    check.get("service")))
@@ -136,7 +140,7 @@ def test_html_carries_what_render_text_says(sample):
 def test_access_graph_summary(sample):
     text = visible_text(sample._repr_html_())
     assert "6 in organization o-a1b2c3d4e5" in text
-    assert "63 (25 users, 38 roles; 5 groups)" in text
+    assert "70 (30 users, 40 roles; 5 groups)" in text
     edges = [d for _, _, d in sample.graph.edges(data=True) if d["edge_type"] in ("can_assume", "can_pass")]
     assume = sum(d["edge_type"] == "can_assume" for d in edges)
     assert f"edges {len(edges)} ({assume} can_assume, {len(edges) - assume} can_pass;" in text

@@ -52,8 +52,15 @@ def test_whole_sample_map_holds_every_principal_and_edge(sample):
     data = page_data(page)
     principals = {p.arn for p in sample.snapshot.all_principals()}
     assert principals <= {n["id"] for n in data["nodes"]}
-    assume_or_pass = [e for e in sample.graph.edges(keys=True) if not e[2].startswith("member_of")]
+    assume_or_pass = [e for e in sample.graph.edges(keys=True) if e[2].startswith(("can_assume", "can_pass"))]
     assert len([e for e in data["edges"] if e["edgeType"] != "member_of"]) == len(assume_or_pass)
+    # technique edges only when asked for, in their own style and labelled with the technique id
+    page, _ = render_map(sample.graph, sample.snapshot, MapOptions(escalation=True))
+    drawn = [e for e in page_data(page)["edges"] if e["edgeType"] == "can_escalate"]
+    techniques = [e for e in sample.graph.edges(keys=True, data=True) if e[2] == "can_escalate"]
+    assert drawn and len(drawn) == len(techniques)
+    assert all(e["dashes"] == [2, 5] and e["label"] for e in drawn)
+    assert {e["label"].split(" +")[0] for e in drawn} == {d["technique"]["id"] for *_, d in techniques}
     assert (summary.nodes, summary.edges) == (len(data["nodes"]), len(data["edges"]))
 
 

@@ -1,0 +1,372 @@
+"""Escalation edges: which technique of the catalogue lets a principal become a role or take over a user.
+
+Every technique (:mod:`graphiam.policy.techniques`) is decided the same way,
+by the policy engine, as the real caller:
+
+* each :class:`~graphiam.policy.techniques.Permission` is a
+  :meth:`~graphiam.policy.PolicyEngine.decide_action` request (identity
+  policies, boundary, SCPs) on the resource its template names; where the
+  template leaves a part to the caller (a new function's name, the region),
+  the engine is asked about concrete resources the caller's own Allow
+  statements could name (:func:`graphiam.policy.matching.glob_witness`), and
+  the permission holds when one of them is allowed;
+* a pass technique's ``iam:PassRole`` is the ``can_pass`` edge the builder
+  already decided (the passed role must trust the technique's service);
+* a trust rewrite is ``iam:UpdateAssumeRolePolicy`` on the role, then the
+  assume with the rewritten trust (:meth:`~graphiam.policy.PolicyEngine.decide_assume_rewritten`).
+
+A technique holds when every permission (and one set of ``one_of``) is
+allowed; it is conditional when any of them is. A caller and a target get one
+``can_escalate`` edge however many techniques hold between them (there are
+dozens of pass techniques per service): it carries ``technique``, the best one
+(unconditional first, then in catalogue order) with each permission and the
+statements that grant it (the JSON contract of ``path --escalation``), and
+``techniques``, the ids of all that hold. The plain queries (``path``, ``reach``, ``who-can``)
+walk only ``can_assume`` edges, so these change nothing unless asked for.
+
+What is approximated (and said in the README): the permissions of one
+technique are decided one by one, so two actions that must act on the same
+new resource are each allowed on some resource of the shape, not shown to
+share one; a boundary that narrows the resource differently from the
+identity policy is checked on the identity policy's choice only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from ..policy import PASS_ROLE, Decision, Outcome, PolicyEngine
+from ..policy.context import resource_values
+from ..policy.matching import WITNESS_FILL, action_matches, glob_witness
+from ..policy.techniques import (INSTANCE_PROFILE_PERMISSIONS, TECHNIQUES, Permission, Technique)
+from ..snapshot.model import Principal, Role, Snapshot, User
+from ..snapshot.names import partition_of
+from .schema import CAN_ESCALATE, SharedDicts
+
+
+@dataclass(frozen=True)
+class Granted:
+    """One permission of a technique, decided: the concrete resource asked about and the decision."""
+
+    permission: Permission
+    resource: str
+    decision: Decision
+
+
+class EscalationDecider:
+    """Decides techniques for callers of one snapshot, remembering what does not depend on the target."""
+
+    def __init__(self, snapshot: Snapshot, engine: PolicyEngine, shared: SharedDicts | None = None,
+                 techniques: Sequence[Technique] = TECHNIQUES) -> None:
+        self.snapshot = snapshot
+        self.engine = engine
+        self.shared = shared or SharedDicts()
+        self.techniques = tuple(techniques)
+        self.by_service: dict[str, list[Technique]] = {}
+        for entry in self.techniques:
+            if entry.kind == "pass_role" and entry.service:
+                self.by_service.setdefault(entry.service, []).append(entry)
+        self._names: dict[tuple[str, str], bool] = {}
+        self._granted: dict[tuple, Granted] = {}
+        self._rewrites: dict[tuple, Decision] = {}
+        self._same: dict[tuple, bool] = {}
+        self._can: dict[tuple[str, str], int | None] = {}  # (caller, pass technique) -> _caller_rank's own part  # (caller, action, policy types) -> PolicyEngine.same_for_every_resource
+
+    # -- one permission ---------------------------------------------------------------------------
+    def names_action(self, caller: Principal, action: str) -> bool:
+        """Whether any identity Allow of ``caller`` covers ``action`` (a cheap test before the engine)."""
+        key = (caller.arn, action)
+        found = self._names.get(key)
+        if found is None:
+            policies, _ = self.engine.identity_policies(caller)
+            found = any(statement.effect == "Allow" and action_matches(statement.actions, action) != statement.not_action
+                        for policy in policies if policy.document is not None
+                        for statement in policy.document.statements)
+            self._names[key] = found
+        return found
+
+    def _caller_rank(self, technique: Technique, caller: Principal, role: Role) -> int | None:
+        """How well a pass technique holds for ``caller`` and ``role`` apart from the pass itself: 0 allowed,
+        1 conditional, None not. Its service actions and ``one_of`` do not name the role: decided once per
+        caller; the instance profile is the role's."""
+        key = (caller.arn, technique.id)
+        if key not in self._can:
+            rank: int | None = None
+            if all(self.names_action(caller, p.action) for p in technique.permissions):
+                granted = [self.permission(caller, p) for p in technique.permissions]
+                if technique.one_of:
+                    granted.extend(self._best_alternative(caller, None, technique.one_of))
+                rank = _combined_rank(granted) if all(g.decision.allowed for g in granted) else None
+            self._can[key] = rank
+        rank = self._can[key]
+        if rank is None or not technique.instance_profile or role.instance_profiles:
+            return rank
+        profile = [self.permission(caller, p, role) for p in INSTANCE_PROFILE_PERMISSIONS]
+        if not all(g.decision.allowed for g in profile):
+            return None
+        return max(rank, _combined_rank(profile))
+
+    def _same_everywhere(self, caller: Principal, action: str) -> bool:
+        key = (caller.arn, action, ())
+        found = self._same.get(key)
+        if found is None:
+            found = self._same[key] = self.engine.same_for_every_resource(caller, action)
+        return found
+
+    def permission(self, caller: Principal, permission: Permission, target: Principal | None = None,
+                   policy: str | None = None, group: str | None = None) -> Granted:
+        """``permission`` for ``caller``, on the resource its template names for this target."""
+        template = permission.resource
+        names_target = "{role}" in template or "{user}" in template
+        if names_target and target is not None and not self._same_everywhere(caller, permission.action):
+            scope = target.arn
+        else:
+            scope = None  # the decision is the same for every target of the caller's account
+        key = (caller.arn, permission.action, template, scope, policy, group)
+        found = self._granted.get(key)
+        if found is None:
+            resource = fill_template(template, caller, target, policy, group)
+            found = self._decide(caller, permission, resource, target)
+            self._granted[key] = found
+        return found
+
+    def _decide(self, caller: Principal, permission: Permission, resource: str, target: Principal | None) -> Granted:
+        keys = resource_values(self.snapshot, target) if target is not None and resource == target.arn else None
+        if resource == "*" or ("*" not in resource and "?" not in resource):
+            # a concrete resource, or an action with no resource-level permissions: only Resource "*" grants it
+            return Granted(permission, resource, self.engine.decide_action(caller, permission.action, resource, keys))
+        best: Granted | None = None
+        for candidate in self._witnesses(caller, permission.action, resource):
+            granted = Granted(permission, candidate, self.engine.decide_action(caller, permission.action, candidate))
+            if best is None or _rank(granted.decision) < _rank(best.decision):
+                best = granted
+            if granted.decision.outcome is Outcome.ALLOWED:
+                break
+        assert best is not None
+        return best
+
+    def _witnesses(self, caller: Principal, action: str, template: str) -> list[str]:
+        """Concrete resources of the template's shape to ask about: the plain one (every free part a chosen
+        name), then one per identity Allow statement's Resource that could name such a resource."""
+        found = [template.replace("*", WITNESS_FILL).replace("?", "x")]
+        policies, _ = self.engine.identity_policies(caller)
+        for policy in policies:
+            if policy.document is None:
+                continue
+            for statement in policy.document.statements:
+                if statement.effect != "Allow" or statement.not_resource or not statement.resources:
+                    continue
+                if action_matches(statement.actions, action) == statement.not_action:
+                    continue
+                for pattern in statement.resources:
+                    if "${" in pattern:
+                        continue  # a policy variable: the plain witness and the engine decide it
+                    witness = _witness(pattern, template)
+                    if witness is not None and witness not in found:
+                        found.append(witness)
+        return found
+
+    # -- one technique ----------------------------------------------------------------------------
+    def decide(self, technique: Technique, caller: Principal, target: Principal | None = None,
+               pass_decision: Decision | None = None) -> "TechniqueUse":
+        """``technique`` for ``caller`` against ``target`` (a role for pass and rewrite techniques, a user for
+        takeovers); ``pass_decision`` is the ``can_pass`` edge's decision for a pass technique."""
+        needed: list[Granted] = []
+        if technique.kind == "pass_role":
+            assert isinstance(target, Role) and pass_decision is not None
+            needed.append(Granted(Permission(PASS_ROLE, "{role}"), target.arn, pass_decision))
+        needed.extend(self.permission(caller, p, target) for p in technique.permissions)
+        if technique.one_of:
+            needed.extend(self._best_alternative(caller, target, technique.one_of))
+        if technique.instance_profile:  # the role in an instance profile already, or the rights to put it in one
+            assert isinstance(target, Role)
+            if not target.instance_profiles:
+                needed.extend(self.permission(caller, p, target) for p in INSTANCE_PROFILE_PERMISSIONS)
+        if technique.kind == "rewrite_trust":
+            assert isinstance(target, Role)
+            if all(g.decision.allowed for g in needed):
+                needed.append(Granted(Permission("sts:AssumeRole", "{role}"), target.arn, self._rewritten(caller, target)))
+        return TechniqueUse(technique, caller.arn, target.arn if target is not None else caller.arn, tuple(needed),
+                            combined_outcome(needed))
+
+    def _rewritten(self, caller: Principal, role: Role) -> Decision:
+        """The assume after a trust rewrite; once per caller when nothing that applies reads the role (the
+        rewritten trust names only the caller, so the trust itself is the same for every role)."""
+        same = self._same_everywhere_assume(caller, role)
+        key = (caller.arn, "rewritten", None if same else role.arn)
+        found = self._rewrites.get(key)
+        if found is None:
+            found = self._rewrites[key] = self.engine.decide_assume_rewritten(caller, role)
+        return found
+
+    def _same_everywhere_assume(self, caller: Principal, role: Role) -> bool:
+        key = (caller.arn, "sts:AssumeRole", ("RESOURCE_CONTROL_POLICY",))
+        found = self._same.get(key)
+        if found is None:
+            found = self._same[key] = self.engine.same_for_every_resource(caller, "sts:AssumeRole", key[2])
+        return found
+
+    def _best_alternative(self, caller: Principal, target: Principal | None,
+                          alternatives: Iterable[tuple[Permission, ...]]) -> list[Granted]:
+        best: list[Granted] | None = None
+        for option in alternatives:
+            granted = [self.permission(caller, p, target) for p in option]
+            if best is None or _combined_rank(granted) < _combined_rank(best):
+                best = granted
+            if _combined_rank(granted) == 0:
+                break
+        return best or []
+
+    # -- the edges of one account -----------------------------------------------------------------
+    def account_edges(self, account_id: str, principals: Sequence[Principal],
+                      pass_edges: Iterable[tuple[str, str, str, dict, Decision]]) -> list[tuple[str, str, str, dict]]:
+        """The technique edges into roles and users of ``account_id``: ``pass_edges`` are the account's
+        ``can_pass`` edges (source, role, key, attributes, decision) as the builder decided them."""
+        account = self.snapshot.accounts[account_id]
+        by_arn = {p.arn: p for p in principals}
+        out: dict[tuple[str, str], tuple[list[TechniqueUse], list[str]]] = {}
+        for source, role_arn, _, data, decision in pass_edges:
+            caller, role = by_arn.get(source), account.roles.get(role_arn)
+            if caller is None or role is None:
+                continue
+            # every pass technique of this service shares the pass; decide in full only the best that holds
+            holding = [(rank, index, entry) for index, entry in enumerate(self.by_service.get(data.get("service") or "", ()))
+                       for rank in [self._caller_rank(entry, caller, role)] if rank is not None]
+            if holding:
+                _, _, best = min(holding, key=lambda item: item[:2])
+                use = self.decide(best, caller, role, decision)
+                self._add(out, use, [entry.id for _, _, entry in holding])
+        rewrites = [t for t in self.techniques if t.kind == "rewrite_trust"]
+        takeovers = [t for t in self.techniques if t.kind == "takeover"]
+        for caller in principals:
+            for entry in rewrites:
+                if not all(self.names_action(caller, p.action) for p in entry.permissions):
+                    continue
+                for role in account.roles.values():
+                    if role.arn != caller.arn and not role.is_service_linked:
+                        self._add(out, self.decide(entry, caller, role))
+            for entry in takeovers:
+                if not all(self.names_action(caller, p.action) for p in entry.permissions):
+                    continue
+                for user in account.users.values():
+                    if user.arn != caller.arn:
+                        self._add(out, self.decide(entry, caller, user))
+        edges = []
+        for (source, target), (uses, ids) in out.items():
+            best = min(uses, key=lambda use: use.outcome is not Outcome.ALLOWED)  # the first unconditional one
+            attributes = best.attributes(self.shared)
+            attributes["techniques"] = ids
+            edges.append((source, target, CAN_ESCALATE, attributes))
+        return edges
+
+    def near_misses(self, caller: Principal, target: Principal) -> list["TechniqueUse"]:
+        """Every technique that could reach ``target`` from ``caller`` in principle, decided in full (its
+        missing permissions carry their blockers): why no technique hop exists."""
+        out = []
+        for entry in self.techniques:
+            if entry.kind == "pass_role" and isinstance(target, Role) and entry.service:
+                if caller.account_id != target.account_id:
+                    continue
+                out.append(self.decide(entry, caller, target, self.engine.decide_pass(caller, target, entry.service)))
+            elif entry.kind == "rewrite_trust" and isinstance(target, Role) and not target.is_service_linked:
+                if caller.account_id == target.account_id:
+                    out.append(self.decide(entry, caller, target))
+            elif entry.kind == "takeover" and isinstance(target, User) and caller.account_id == target.account_id:
+                out.append(self.decide(entry, caller, target))
+        return [use for use in out if use.outcome is Outcome.DENIED]
+
+    def _add(self, found: dict, use: "TechniqueUse", holding: Sequence[str] | None = None) -> None:
+        """Keep ``use`` for its pair when it holds; ``holding``: the ids of every technique that holds there
+        (when only the best one was decided in full)."""
+        if use.outcome is not Outcome.DENIED:
+            uses, ids = found.setdefault((use.source, use.target), ([], []))
+            uses.append(use)
+            ids.extend(i for i in (holding or [use.technique.id]) if i not in ids)
+
+
+@dataclass(frozen=True)
+class TechniqueUse:
+    """A technique decided for one caller and target: each permission with its decision."""
+
+    technique: Technique
+    source: str
+    target: str
+    granted: tuple[Granted, ...]
+    outcome: Outcome  # denied when any permission is, conditional when any is, else allowed
+
+    @property
+    def missing(self) -> tuple[Granted, ...]:
+        """The permissions that are denied (with their blockers): why the technique fails."""
+        return tuple(g for g in self.granted if not g.decision.allowed)
+
+    def technique_dict(self, shared: SharedDicts | None = None) -> dict:
+        as_dict = shared or (lambda value: value.to_dict())
+        entry = self.technique
+        return {
+            "id": entry.id, "pathfinding": entry.pathfinding, "name": entry.name, "kind": entry.kind,
+            "service": entry.service,
+            "permissions": [{"action": g.permission.action, "resource": g.resource,
+                             "allowed": g.decision.allowed,
+                             "granted_by": [as_dict(e) for e in g.decision.granted_by],
+                             "conditions": [as_dict(r) for r in g.decision.requirements]} for g in self.granted],
+        }
+
+    def attributes(self, shared: SharedDicts | None = None) -> dict:
+        """The edge's attributes: like an assume edge's, plus ``technique``."""
+        as_dict = shared or (lambda value: value.to_dict())
+        depends: list[str] = []
+        for g in self.granted:
+            depends.extend(d for d in g.decision.depends_on if d not in depends)
+        return {
+            "edge_type": CAN_ESCALATE,
+            "action": self.technique.id,
+            "service": self.technique.service,
+            "conditional": self.outcome is Outcome.CONDITIONAL,
+            "granted_by": [as_dict(e) for g in self.granted for e in g.decision.granted_by],
+            "conditions": [as_dict(r) for g in self.granted for r in g.decision.requirements],
+            "alternatives": [],
+            "depends_on": depends,
+            "technique": self.technique_dict(shared),
+        }
+
+
+def fill_template(template: str, caller: Principal, target: Principal | None = None, policy: str | None = None,
+                  group: str | None = None) -> str:
+    """A resource template with its placeholders filled for this caller and target (``*`` parts stay)."""
+    values = {
+        "{partition}": partition_of(caller.arn) or "aws",
+        "{account}": caller.account_id,
+        "{principal}": caller.arn,
+        "{role}": target.arn if isinstance(target, Role) else "{role}",
+        "{user}": target.arn if isinstance(target, User) else "{user}",
+        "{policy}": policy or "{policy}",
+        "{group}": group or "{group}",
+    }
+    out = template
+    for placeholder, value in values.items():
+        if placeholder in out:
+            out = out.replace(placeholder, value)
+    return out
+
+
+def combined_outcome(granted: Sequence[Granted]) -> Outcome:
+    outcomes = {g.decision.outcome for g in granted}
+    if Outcome.DENIED in outcomes:
+        return Outcome.DENIED
+    return Outcome.CONDITIONAL if Outcome.CONDITIONAL in outcomes else Outcome.ALLOWED
+
+
+def _rank(decision: Decision) -> int:
+    return {Outcome.ALLOWED: 0, Outcome.CONDITIONAL: 1, Outcome.DENIED: 2}[decision.outcome]
+
+
+def _combined_rank(granted: Sequence[Granted]) -> int:
+    return max((_rank(g.decision) for g in granted), default=0)
+
+
+@lru_cache(maxsize=65536)
+def _witness(pattern: str, template: str) -> str | None:
+    """:func:`glob_witness`, remembered: the same managed policy's patterns meet the same templates again."""
+    return glob_witness(pattern, template)
