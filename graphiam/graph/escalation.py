@@ -59,9 +59,14 @@ class EscalationDecider:
     """Decides techniques for callers of one snapshot, remembering what does not depend on the target."""
 
     def __init__(self, snapshot: Snapshot, engine: PolicyEngine, shared: SharedDicts | None = None,
-                 techniques: Sequence[Technique] = TECHNIQUES) -> None:
+                 techniques: Sequence[Technique] = TECHNIQUES, across_targets: bool | None = None) -> None:
+        """``across_targets``: reuse one decision for every role or user of the caller's account when the
+        engine says nothing that applies reads which one (:meth:`PolicyEngine.same_for_every_resource`);
+        by default as the engine memoizes, so the reference builder decides every pair afresh and the
+        differential tests compare the two."""
         self.snapshot = snapshot
         self.engine = engine
+        self.across_targets = engine.memoize if across_targets is None else across_targets
         self.shared = shared or SharedDicts()
         self.techniques = tuple(techniques)
         self.by_service: dict[str, list[Technique]] = {}
@@ -109,6 +114,8 @@ class EscalationDecider:
         return max(rank, _combined_rank(profile))
 
     def _same_everywhere(self, caller: Principal, action: str) -> bool:
+        if not self.across_targets:
+            return False
         key = (caller.arn, action, ())
         found = self._same.get(key)
         if found is None:
@@ -130,6 +137,8 @@ class EscalationDecider:
             resource = fill_template(template, caller, target, policy, group)
             found = self._decide(caller, permission, resource, target)
             self._granted[key] = found
+        elif names_target and target is not None and found.resource != target.arn:
+            found = Granted(permission, fill_template(template, caller, target, policy, group), found.decision)
         return found
 
     def _decide(self, caller: Principal, permission: Permission, resource: str, target: Principal | None) -> Granted:
@@ -202,6 +211,8 @@ class EscalationDecider:
         return found
 
     def _same_everywhere_assume(self, caller: Principal, role: Role) -> bool:
+        if not self.across_targets:
+            return False
         key = (caller.arn, "sts:AssumeRole", ("RESOURCE_CONTROL_POLICY",))
         found = self._same.get(key)
         if found is None:
