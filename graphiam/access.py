@@ -100,13 +100,24 @@ class AccessGraph:
 
     # -- queries ----------------------------------------------------------------------
     def path(self, source: str, target: str, action: str = ASSUME_ROLE, service: str | None = None,
-             context: Context | None = None, escalation: bool = False) -> PathResult:
+             context: Context | None = None, escalation: bool = False, provider: str | None = None) -> PathResult:
         """Can ``source`` reach ``target`` (assume it, or with ``action=iam:PassRole`` pass it to ``service``)?
 
         ``context`` states what the request carries, e.g. ``{"aws:MultiFactorAuthPresent": "true"}``:
         conditions on those keys are decided instead of listed. ``escalation=True`` asks whether ``source``
-        can obtain ``target``'s permissions by any chain of assume and escalation-technique hops.
+        can obtain ``target``'s permissions by any chain of assume and escalation-technique hops. With
+        ``provider`` (``token.actions.githubusercontent.com``, a SAML provider's name, or an ARN), ``source``
+        is the subject its tokens carry (``repo:org/app:ref:refs/heads/main``): see
+        :mod:`graphiam.queries.federated`.
         """
+        if provider is not None:
+            from .queries.federated import provider_source
+
+            if escalation:
+                raise QueryError("--provider asks about a provider's subject: it takes no --escalation")
+            subject = source
+            source, key = provider_source(self.graph, provider, self.resolve(target))
+            context = {**(context or {}), key: subject}
         if escalation:
             if action != ASSUME_ROLE or service or context:
                 raise QueryError("escalation answers whether SOURCE can obtain TARGET's permissions: it takes no "

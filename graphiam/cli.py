@@ -220,8 +220,13 @@ def _parser() -> argparse.ArgumentParser:
                             "user takeovers): what SOURCE can end up with, by any route")
 
     p = command("path", help="can SOURCE reach TARGET? the chain, or why not and the fix")
-    p.add_argument("source")
+    p.add_argument("source", help="a user or role (ARN, ACCOUNT:role/NAME, a unique name), an outside principal's "
+                                  "ARN, or with --provider the subject a provider's tokens carry")
     p.add_argument("target")
+    p.add_argument("--provider", metavar="PROVIDER",
+                   help="SOURCE is a subject of this identity provider (token.actions.githubusercontent.com, "
+                        "an EKS oidc.eks.* host, a SAML provider's name, or an ARN), e.g. "
+                        "repo:org/app:ref:refs/heads/main")
     escalation(p)
     action(p)
     p.add_argument("--service", help="with --action iam:PassRole: the service principal, e.g. ec2.amazonaws.com")
@@ -737,7 +742,7 @@ def _read_and_hash(args: argparse.Namespace, progress: Progress = SILENT) -> tup
 
 def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph, PathResult] | None:
     """A warm ``path`` or ``why``: answered from the cache's query index, without loading the whole graph."""
-    if args.command not in ("path", "why") or getattr(args, "escalation", False):
+    if args.command not in ("path", "why") or getattr(args, "escalation", False) or getattr(args, "provider", None):
         return None  # an escalation question needs the whole graph and the engine
     from .access import partial_access
     from .graph import cache as graph_cache
@@ -798,7 +803,8 @@ def _build_report(access: AccessGraph, report: dict, args: argparse.Namespace) -
 
 def _run(access: AccessGraph, args: argparse.Namespace) -> int:
     if args.command == "path":
-        result = access.path(args.source, args.target, args.action, args.service, _context(args), args.escalation)
+        result = access.path(args.source, args.target, args.action, args.service, _context(args), args.escalation,
+                             args.provider)
         _print_result(result, args.json)
         return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
     if args.command == "privesc":

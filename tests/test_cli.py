@@ -1250,3 +1250,25 @@ def test_path_to_admin_explains_a_boundary_that_caps_a_self_escalation():
     assert data["blockers"][0]["layer"] == "permissions_boundary"
     code, data = run_json("path", "access-provisioner", "admin", "--escalation", "--data", REPO_ROOT / "data" / "sample-org")
     assert code == 0 and data["path"][0]["technique"]["id"] == "iam-put-user-policy"
+
+
+# -- a provider's subject as the source ------------------------------------------------------------------
+
+GITHUB = "token.actions.githubusercontent.com"
+
+
+def test_a_workflow_identity_of_a_provider_as_the_source(sample_dir):
+    code, data = run_json("path", "repo:acme/app:ref:refs/heads/main", "GitHubActions", "--provider", GITHUB,
+                          "--data", sample_dir)
+    assert code == 0 and data["reachable"] and data["conditional"]  # the token's aud is still a condition
+    assert data["source"].endswith(f":oidc-provider/{GITHUB}")
+    assert data["context"] == {f"{GITHUB}:sub": ["repo:acme/app:ref:refs/heads/main"]}
+    code, data = run_json("path", "repo:acme/app:ref:refs/heads/dev", "GitHubActions", "--provider", GITHUB,
+                          "--data", sample_dir)
+    assert code == 1 and not data["reachable"]  # StringLike on sub is exact here: another branch is not let in
+    code, data = run_json("path", "repo:ACME/app:ref:refs/heads/main", "GitHubActions", "--provider", GITHUB,
+                          "--data", sample_dir)
+    assert code == 1  # sub is compared case-sensitively
+    done = run("path", "repo:acme/app:ref:refs/heads/main", "GitHubActions", "--provider", "gitlab.com",
+               "--data", sample_dir)
+    assert done.returncode == 2 and f"its providers: {GITHUB}" in done.stderr
