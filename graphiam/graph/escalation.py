@@ -77,6 +77,8 @@ class EscalationDecider:
         self._granted: dict[tuple, Granted] = {}
         self._rewrites: dict[tuple, Decision] = {}
         self._same: dict[tuple, bool] = {}
+        self._summaries: dict[str, dict] = {}  # technique id -> the summary every edge shares
+        self._id_lists: dict[tuple[str, ...], list[str]] = {}
         self._can: dict[tuple[str, str], int | None] = {}  # (caller, pass technique) -> _caller_rank's own part  # (caller, action, policy types) -> PolicyEngine.same_for_every_resource
 
     # -- one permission ---------------------------------------------------------------------------
@@ -267,10 +269,22 @@ class EscalationDecider:
         edges = []
         for (source, target), (uses, ids) in out.items():
             best = min(uses, key=lambda use: use.outcome is not Outcome.ALLOWED)  # the first unconditional one
-            attributes = best.attributes(self.shared)
-            attributes["techniques"] = ids
+            attributes = best.attributes(self.shared, self._summaries)
+            attributes["techniques"] = self._id_lists.setdefault(tuple(ids), ids)  # equal lists shared
             edges.append((source, target, CAN_ESCALATE, attributes))
         return edges
+
+    def hop_technique(self, source: str, target: str, technique_id: str) -> dict | None:
+        """The full technique of a ``can_escalate`` hop (each permission with its evidence), decided again for
+        this pair: what a path answer shows for the hop."""
+        caller, goal = self.snapshot.principal(source), self.snapshot.principal(target)
+        entry = next((t for t in self.techniques if t.id == technique_id), None)
+        if caller is None or goal is None or entry is None:
+            return None
+        passed = self.engine.decide_pass(caller, goal, entry.service) if entry.kind == "pass_role" else None
+        if entry.kind == "pass_role" and not isinstance(goal, Role):
+            return None
+        return self.decide(entry, caller, goal, passed).technique_dict()
 
     def near_misses(self, caller: Principal, target: Principal) -> list["TechniqueUse"]:
         """Every technique that could reach ``target`` from ``caller`` in principle, decided in full (its
@@ -324,12 +338,20 @@ class TechniqueUse:
                              "conditions": [as_dict(r) for r in g.decision.requirements]} for g in self.granted],
         }
 
-    def attributes(self, shared: SharedDicts | None = None) -> dict:
-        """The edge's attributes: like an assume edge's, plus ``technique``."""
+    def attributes(self, shared: SharedDicts | None = None, summaries: dict | None = None) -> dict:
+        """The edge's attributes: like an assume edge's, plus ``technique``: the technique's summary (id,
+        pathfinding id, name, kind, service; one dict per technique, shared by every edge). Its permissions,
+        each with its own evidence, are :meth:`technique_dict`, which the path queries ask for the hops
+        they show (the graph of a large organization holds hundreds of thousands of these edges)."""
         as_dict = shared or (lambda value: value.to_dict())
         depends: list[str] = []
         for g in self.granted:
             depends.extend(d for d in g.decision.depends_on if d not in depends)
+        summary = summaries.get(self.technique.id) if summaries is not None else None
+        if summary is None:
+            summary = technique_summary(self.technique)
+            if summaries is not None:
+                summaries[self.technique.id] = summary
         return {
             "edge_type": CAN_ESCALATE,
             "action": self.technique.id,
@@ -339,8 +361,14 @@ class TechniqueUse:
             "conditions": [as_dict(r) for g in self.granted for r in g.decision.requirements],
             "alternatives": [],
             "depends_on": depends,
-            "technique": self.technique_dict(shared),
+            "technique": summary,
         }
+
+
+def technique_summary(technique: Technique) -> dict:
+    """What an edge says of its technique: ids, name, kind and service (the permissions are per use)."""
+    return {"id": technique.id, "pathfinding": technique.pathfinding, "name": technique.name, "kind": technique.kind,
+            "service": technique.service}
 
 
 def fill_template(template: str, caller: Principal, target: Principal | None = None, policy: str | None = None,

@@ -106,6 +106,10 @@ def answer_escalation(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: Policy
     if snapshot.principal(target_arn) is None:
         raise QueryError(f"{target_arn}: the target must be a role or user in the snapshot")
     hops = find_path(graph, source_arn, target_arn, None, RequestView(graph), escalation=True)
+    if hops is not None:
+        from .escalation import with_permissions
+
+        hops = list(with_permissions(snapshot, engine, hops))
     caller, goal = snapshot.principal(source_arn), snapshot.principal(target_arn)
     near: list[dict] = []
     blockers: tuple = ()

@@ -84,7 +84,7 @@ def privesc(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine) ->
         if own is not None and (chain is None or own.outcome is Outcome.ALLOWED or len(chain) > 1):
             rows.append(PrivescRow(principal.arn, (), own))
         elif chain is not None:
-            rows.append(PrivescRow(principal.arn, tuple(chain)))
+            rows.append(PrivescRow(principal.arn, with_permissions(snapshot, engine, chain, decider)))
     return admins, rows
 
 
@@ -242,3 +242,17 @@ def self_near_misses(snapshot: Snapshot, engine: PolicyEngine, principal: Princi
             break  # one way per technique is enough to explain it
     found.sort(key=lambda item: item[0])
     return [entry for _, entry, _ in found[:limit]], (found[0][2] if found else ())
+
+
+def with_permissions(snapshot: Snapshot, engine: PolicyEngine, hops, decider: EscalationDecider | None = None) -> tuple:
+    """``hops`` with each technique hop's full technique (every permission with the statements that grant it),
+    decided again for its pair: the graph's edges carry only the technique's summary."""
+    decider = decider or EscalationDecider(snapshot, engine)
+    out = []
+    for hop in hops:
+        if hop.technique is not None and "permissions" not in hop.technique:
+            full = decider.hop_technique(hop.source, hop.target, hop.technique["id"])
+            if full is not None:
+                hop = replace(hop, technique=full)
+        out.append(hop)
+    return tuple(out)
