@@ -61,7 +61,7 @@ class EscalationDecider:
     def __init__(self, snapshot: Snapshot, engine: PolicyEngine, shared: SharedDicts | None = None,
                  techniques: Sequence[Technique] = TECHNIQUES, across_targets: bool | None = None) -> None:
         """``across_targets``: reuse one decision for every role or user of the caller's account when the
-        engine says nothing that applies reads which one (:meth:`PolicyEngine.same_for_every_resource`);
+        engine's resource class is the same (:meth:`PolicyEngine.resource_class`);
         by default as the engine memoizes, so the reference builder decides every pair afresh and the
         differential tests compare the two."""
         self.snapshot = snapshot
@@ -76,10 +76,9 @@ class EscalationDecider:
         self._names: dict[tuple[str, str], bool] = {}
         self._granted: dict[tuple, Granted] = {}
         self._rewrites: dict[tuple, Decision] = {}
-        self._same: dict[tuple, bool] = {}
         self._summaries: dict[str, dict] = {}  # technique id -> the summary every edge shares
         self._id_lists: dict[tuple[str, ...], list[str]] = {}
-        self._can: dict[tuple[str, str], int | None] = {}  # (caller, pass technique) -> _caller_rank's own part  # (caller, action, policy types) -> PolicyEngine.same_for_every_resource
+        self._can: dict[tuple[str, str], int | None] = {}  # (caller, pass technique) -> _caller_rank's own part
 
     # -- one permission ---------------------------------------------------------------------------
     def names_action(self, caller: Principal, action: str) -> bool:
@@ -115,24 +114,14 @@ class EscalationDecider:
             return None
         return max(rank, _combined_rank(profile))
 
-    def _same_everywhere(self, caller: Principal, action: str) -> bool:
-        if not self.across_targets:
-            return False
-        key = (caller.arn, action, ())
-        found = self._same.get(key)
-        if found is None:
-            found = self._same[key] = self.engine.same_for_every_resource(caller, action)
-        return found
-
     def permission(self, caller: Principal, permission: Permission, target: Principal | None = None,
                    policy: str | None = None, group: str | None = None) -> Granted:
         """``permission`` for ``caller``, on the resource its template names for this target."""
         template = permission.resource
         names_target = "{role}" in template or "{user}" in template
-        if names_target and target is not None and not self._same_everywhere(caller, permission.action):
-            scope = target.arn
-        else:
-            scope = None  # the decision is the same for every target of the caller's account
+        scope: object = None  # None: the decision is the same for every target of the caller's account
+        if names_target and target is not None:
+            scope = self._class(caller, permission.action, target.arn, ())
         key = (caller.arn, permission.action, template, scope, policy, group)
         found = self._granted.get(key)
         if found is None:
@@ -142,6 +131,14 @@ class EscalationDecider:
         elif names_target and target is not None and found.resource != target.arn:
             found = Granted(permission, fill_template(template, caller, target, policy, group), found.decision)
         return found
+
+    def _class(self, caller: Principal, action: str, resource: str, policy_types: tuple[str, ...]) -> object:
+        """The memo key of a decision on ``resource``: its class (:meth:`PolicyEngine.resource_class`), or the
+        resource itself when the engine says nothing may be shared (or the reference builder asks)."""
+        if not self.across_targets:
+            return resource
+        found = self.engine.resource_class(caller, action, resource, policy_types)
+        return resource if found is None else found
 
     def _decide(self, caller: Principal, permission: Permission, resource: str, target: Principal | None) -> Granted:
         keys = resource_values(self.snapshot, target) if target is not None and resource == target.arn else None
@@ -205,20 +202,10 @@ class EscalationDecider:
     def _rewritten(self, caller: Principal, role: Role) -> Decision:
         """The assume after a trust rewrite; once per caller when nothing that applies reads the role (the
         rewritten trust names only the caller, so the trust itself is the same for every role)."""
-        same = self._same_everywhere_assume(caller, role)
-        key = (caller.arn, "rewritten", None if same else role.arn)
+        key = (caller.arn, "rewritten", self._class(caller, "sts:AssumeRole", role.arn, ("RESOURCE_CONTROL_POLICY",)))
         found = self._rewrites.get(key)
         if found is None:
             found = self._rewrites[key] = self.engine.decide_assume_rewritten(caller, role)
-        return found
-
-    def _same_everywhere_assume(self, caller: Principal, role: Role) -> bool:
-        if not self.across_targets:
-            return False
-        key = (caller.arn, "sts:AssumeRole", ("RESOURCE_CONTROL_POLICY",))
-        found = self._same.get(key)
-        if found is None:
-            found = self._same[key] = self.engine.same_for_every_resource(caller, "sts:AssumeRole", key[2])
         return found
 
     def _best_alternative(self, caller: Principal, target: Principal | None,
@@ -267,10 +254,18 @@ class EscalationDecider:
                     if user.arn != caller.arn:
                         self._add(out, self.decide(entry, caller, user))
         edges = []
+        # the attributes of uses made of the very same decisions (a caller's trust rewrites of a whole class of
+        # roles) are built once: they hold no target-specific text (networkx copies the outer dict per edge;
+        # the lists inside stay shared)
+        same: dict[tuple, dict] = {}
         for (source, target), (uses, ids) in out.items():
             best = min(uses, key=lambda use: use.outcome is not Outcome.ALLOWED)  # the first unconditional one
-            attributes = best.attributes(self.shared, self._summaries)
-            attributes["techniques"] = self._id_lists.setdefault(tuple(ids), ids)  # equal lists shared
+            key = (source, best.technique.id, tuple(ids), tuple(id(g.decision) for g in best.granted))
+            attributes = same.get(key)
+            if attributes is None:
+                attributes = best.attributes(self.shared, self._summaries)
+                attributes["techniques"] = self._id_lists.setdefault(tuple(ids), ids)  # equal lists shared
+                same[key] = attributes
             edges.append((source, target, CAN_ESCALATE, attributes))
         return edges
 

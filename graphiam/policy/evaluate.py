@@ -34,7 +34,8 @@ from .conditions import (
 )
 from .context import ContextCache, external_context, federated_context, service_context
 from .decision import LAYER_NAMES, Blocker, Decision, Evidence, Layer, Outcome, Requirement
-from .matching import account_principal, action_matches, any_pattern_regex, is_unique_id, resources_match_state
+from .matching import (account_principal, action_matches, any_pattern_regex, is_unique_id, resources_match_state,
+                       wildcard_match)
 
 ASSUME_ROLE = "sts:AssumeRole"
 PASS_ROLE = "iam:PassRole"
@@ -370,6 +371,7 @@ class PolicyEngine:
         self._trust_policies: dict[str, AttachedPolicy] = {}
         self._rewritten: dict[str, PolicyDocument] = {}  # caller ARN -> a trust naming it (decide_assume_rewritten)
         self._rewritten_policies: dict[str, AttachedPolicy] = {}
+        self._pattern_cache: dict[tuple, tuple[str, ...] | None] = {}  # resource_class's patterns per (caller, action)
         self._callers: dict[str, Caller] = {}
         self._contexts = ContextCache(snapshot)
 
@@ -737,15 +739,27 @@ class PolicyEngine:
                 verdict.block(self._boundary_blocker(caller, action, role.arn, boundary, bound))  # type: ignore[arg-type]
         return verdict.decision()
 
-    def same_for_every_resource(self, caller: Principal, action: str, policy_types: Sequence[str] = ()) -> bool:
-        """Whether a decision of ``caller`` calling ``action`` cannot depend on which resource of its own
-        account it acts on: no statement that covers the action in its identity policies, its boundary or
-        its SCPs (and the organization policy types given, e.g. RCPs) names a Resource other than ``*``, a
-        NotResource, or a condition or variable on anything but the caller and the request.
+    def resource_class(self, caller: Principal, action: str, resource: str,
+                       policy_types: Sequence[str] = ()) -> tuple | None:
+        """What a decision of ``caller`` calling ``action`` on ``resource`` (of its own account) reads of the
+        resource: which of the Resource patterns of the statements that cover the action, in its identity
+        policies, its boundary, its SCPs (and the organization policy types given, e.g. RCPs), match it.
+        Two resources of one class get the same decision, evidence included; ``None`` when some statement
+        reads more of the resource (a NotResource, a condition or variable on the resource or the request),
+        so nothing may be shared.
 
-        Callers of the engine may then decide once for a whole account's roles (the escalation edges'
-        memo); the answer is exact, never a guess: anything else is ``False``.
+        Callers of the engine may then decide once per class (the escalation edges' memo); the answer is
+        exact, never a guess.
         """
+        patterns = self._resource_patterns(caller, action, tuple(policy_types))
+        if patterns is None:
+            return None
+        return tuple(wildcard_match(pattern, resource) for pattern in patterns)
+
+    def _resource_patterns(self, caller: Principal, action: str, policy_types: tuple[str, ...]) -> tuple[str, ...] | None:
+        key = (caller.arn, action, policy_types)
+        if key in self._pattern_cache:
+            return self._pattern_cache[key]
         policies, _ = self.identity_policies(caller)
         documents = [p.document for p in policies]
         boundary = self.boundary(caller)
@@ -754,19 +768,22 @@ class PolicyEngine:
         for policy_type in ("SERVICE_CONTROL_POLICY", *policy_types):
             for _, level in self.org_levels(caller.account_id, policy_type) or ():
                 documents.extend(p.document for p in level)
+        patterns: list[str] | None = []
         for document in documents:
-            if document is None:
+            if document is None or patterns is None:
                 continue
             for statement in document.statements:
                 if action_matches(statement.actions, action) == statement.not_action:
                     continue
-                if statement.not_resource or statement.resources not in (None, ("*",)):
-                    return False
-                for condition in statement.conditions:
-                    key = condition.key.lower()
-                    if key.startswith(_RESOURCE_KEY_PREFIXES) or any("${" in v for v in condition.values):
-                        return False
-        return True
+                if statement.not_resource or any("${" in r for r in statement.resources or ()) or any(
+                        c.key.lower().startswith(_RESOURCE_KEY_PREFIXES) or any("${" in v for v in c.values)
+                        for c in statement.conditions):
+                    patterns = None
+                    break
+                patterns.extend(r for r in statement.resources or () if r != "*" and r not in patterns)
+        found = None if patterns is None else tuple(patterns)
+        self._pattern_cache[key] = found
+        return found
 
     def decide_assume_rewritten(self, caller: Principal, role: Role) -> Decision:
         """``caller`` calling sts:AssumeRole on ``role`` once its trust policy is rewritten to allow exactly

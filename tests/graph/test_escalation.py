@@ -310,3 +310,20 @@ def test_self_technique_denied_or_capped_by_a_boundary_is_no_escalation(techniqu
     if "Boundary" not in technique.permissions[0].action:
         capped, me = self_org(technique, capped=True)
         assert me not in {r.principal for r in AccessGraph(capped.snapshot()).privesc()[1]}
+
+
+def test_decisions_shared_across_a_class_of_roles_still_tell_the_roles_apart():
+    """The memo shares one decision among roles the policies cannot tell apart, never across ones they can."""
+    org = Org(management="111111111111")
+    org.account("111111111111")
+    dev = org.account(DEV)
+    dev.user("attacker", allow("iam:UpdateAssumeRolePolicy", "*"))
+    for name in ("Open", "Guarded", "AlsoOpen"):
+        dev.role(name, allow("*", "*"), trusts=trust_account("111111111111"))
+    org.full_access_everywhere()
+    org.scp("GuardOne", deny("sts:AssumeRole", role_arn(DEV, "Guarded")), targets=(DEV,))
+    graph = AccessGraph(org.snapshot()).graph
+    reached = {v for u, v, k in graph.edges(keys=True) if u == ATTACKER and k == "can_escalate"}
+    assert reached == {role_arn(DEV, "Open"), role_arn(DEV, "AlsoOpen")}
+    shared = [graph.edges[ATTACKER, role_arn(DEV, name), "can_escalate"] for name in ("Open", "AlsoOpen")]
+    assert shared[0] == shared[1] and shared[0]["granted_by"] is shared[1]["granted_by"]  # decided once for both
