@@ -294,6 +294,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--read-timeout", type=float, metavar="SECONDS", help="per API call (default: botocore's, 60)")
     p.add_argument("--resume", action="store_true", help="skip accounts whose file is already in SNAPSHOT_DIR")
 
+    p = command("diff", help="what a change opens: edges and paths added or removed between two snapshots (CI gate)")
+    p.add_argument("--old", action="append", required=True, metavar="PATH", help="the snapshot before (repeatable)")
+    p.add_argument("--new", action="append", required=True, metavar="PATH", help="the snapshot after (repeatable)")
+    p.add_argument("--sensitive", action="append", default=[], metavar="PATTERN",
+                   help="only paths to targets matching this ARN glob count (repeatable; default: every role)")
+    p.add_argument("--markdown", metavar="FILE", help="also write a short Markdown pull-request comment")
+
     p = command("synth", help="write a synthetic organization snapshot (benchmarks, demos); same arguments, same bytes")
     p.add_argument("--accounts", type=int, required=True, metavar="N", help="how many accounts (about 30 users and 100 roles each)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -593,6 +600,8 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
     if args.command == "synth":
         from .synth import run_cli as _synth
         return _synth(args)
+    if args.command == "diff":
+        return _diff(args)
     try:
         if args.command == "check":  # a bad check file is said before the snapshot is read
             args.loaded_checks = _load_checks(args.checks)
@@ -840,6 +849,35 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
     if args.command == "map":
         return _map(access, args)
     return _run_checks(access, args)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """``graphiam diff``: 0 when nothing new reaches a sensitive target, 1 when something does, 2 on bad input."""
+    from .queries.diff import diff_graphs
+
+    try:
+        old, _ = load_with_report(args.old, cache=True)
+        new, _ = load_with_report(args.new, cache=True)
+    except (SnapshotError, QueryError) as error:
+        _error(error)
+        return EXIT_BAD_INPUT
+    result = diff_graphs(old.graph, new.graph, tuple(args.sensitive))
+    if args.markdown:
+        from .present.diff_text import diff_markdown
+        from .present.files import write_atomically
+
+        try:
+            write_atomically(args.markdown, diff_markdown(result))
+        except OSError as error:
+            _error(f"{args.markdown}: {error.strerror or error}")
+            return EXIT_BAD_INPUT
+    if args.json:
+        _json(result.to_dict())
+    else:
+        from .present.diff_text import diff_text
+
+        _out(diff_text(result))
+    return EXIT_NOT_REACHABLE if result.opened else EXIT_OK
 
 
 def _privesc(access: AccessGraph, args: argparse.Namespace) -> int:
