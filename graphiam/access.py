@@ -26,7 +26,7 @@ import networkx as nx
 from .graph.build import GraphBuilder
 from .progress import SILENT, Progress
 from .policy import ASSUME_ROLE, PolicyEngine
-from .queries.answer import PathAnswer, answer_escalation, answer_path, answer_why
+from .queries.answer import PathAnswer, answer_path, answer_why
 from .queries.errors import QueryError
 from .policy.request import stated_context
 from .queries.answer import Context
@@ -124,6 +124,8 @@ class AccessGraph:
                                  "--action, --service or --context")
             if target.strip() == "admin":  # any administrator: can SOURCE become one?
                 return self.becomes_admin(source)
+            from .queries.escalation import answer_escalation
+
             return PathResult.of(answer_escalation(self.snapshot, self.graph, self.engine, source, target))
         return PathResult.of(answer_path(self.snapshot, self.graph, self.engine, source, target, action, service,
                                          context))

@@ -95,44 +95,6 @@ class PathAnswer:
         return out
 
 
-def answer_escalation(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, source: str,
-                      target: str) -> PathAnswer:
-    """Can ``source`` obtain ``target``'s permissions (a role, or a user it can take over) by any chain of
-    sts:AssumeRole hops and escalation-technique hops? Without one, the techniques that come closest say
-    which permission is missing and which layer blocks it."""
-    from ..graph.escalation import EscalationDecider
-
-    source_arn, target_arn = resolve(graph, source), resolve(graph, target)
-    if snapshot.principal(target_arn) is None:
-        raise QueryError(f"{target_arn}: the target must be a role or user in the snapshot")
-    hops = find_path(graph, source_arn, target_arn, None, RequestView(graph), escalation=True)
-    if hops is not None:
-        from .escalation import with_permissions
-
-        hops = list(with_permissions(snapshot, engine, hops))
-    caller, goal = snapshot.principal(source_arn), snapshot.principal(target_arn)
-    near: list[dict] = []
-    blockers: tuple = ()
-    if hops is None and caller is not None and goal is not None:
-        decider = EscalationDecider(snapshot, engine)
-        tried = decider.near_misses(caller, goal)
-        # the most promising first: fewest permissions missing, then most already held
-        tried.sort(key=lambda use: (len(use.missing), -(len(use.granted) - len(use.missing)), use.technique.id))
-        for use in tried[:3]:
-            near.append({"technique": use.technique.id, "name": use.technique.name,
-                         "missing": [{"action": g.permission.action, "resource": g.resource,
-                                      "blockers": [b.to_dict() for b in g.decision.blockers]} for g in use.missing]})
-        if tried:
-            blockers = tuple(b for g in tried[0].missing for b in g.decision.blockers)
-    warnings = [w for hop in hops or () for w in hop.depends_on]
-    warnings = [_depends_sentence(w) for w in dict.fromkeys(warnings)]
-    warnings.extend(w for w in snapshot.warnings if w not in warnings)
-    return PathAnswer(source=source_arn, target=target_arn, action=ASSUME_ROLE, service=None,
-                      reachable=hops is not None, conditional=any(h.conditional for h in hops or ()),
-                      path=tuple(hops or ()), blockers=blockers, fix=(), warnings=tuple(dict.fromkeys(warnings)),
-                      escalation=True, near_misses=tuple(near))
-
-
 def answer_path(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, source: str, target: str,
                 action: str = ASSUME_ROLE, service: str | None = None, context: Context | None = None) -> PathAnswer:
     """Can ``source`` reach ``target`` (assume it, or with ``action=iam:PassRole`` pass it to ``service``)?

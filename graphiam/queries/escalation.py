@@ -25,13 +25,16 @@ from dataclasses import dataclass, replace
 import networkx as nx
 
 from ..graph.escalation import EscalationDecider, TechniqueUse, combined_outcome
-from ..policy import Outcome, PolicyEngine
+from ..policy import ASSUME_ROLE, Outcome, PolicyEngine
 from ..policy.decision import Blocker
 from ..policy.techniques import ADMIN_PROBES, REQUIRES_EXISTING_RESOURCE, TECHNIQUES, Technique
 from ..snapshot.model import AttachedPolicy, Principal, Snapshot, User
 from ..snapshot.names import is_aws_managed_policy
 from ..snapshot.read import DocumentParser
-from .paths import Hop, RequestView, _anything, _assume_hops, _bfs, _unconditional
+from .answer import PathAnswer, _depends_sentence
+from .errors import QueryError
+from .paths import Hop, RequestView, _anything, _assume_hops, _bfs, _unconditional, find_path
+from .resolve import resolve
 
 ESCALATED = {"Version": "2012-10-17", "Statement": [{"Sid": "GraphiamEscalated", "Effect": "Allow", "Action": "*",
                                                      "Resource": "*"}]}
@@ -179,12 +182,9 @@ ADMIN = "admin"  # the target of "can SOURCE become an administrator?"
 
 
 def answer_becomes_admin(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, source: str,
-                         found: tuple[list[str], list[PrivescRow]]) -> "PathAnswer":
+                         found: tuple[list[str], list[PrivescRow]]) -> PathAnswer:
     """"Can ``source`` become an administrator?" as a path answer (target ``admin``), from :func:`privesc`'s
     result: reachable when it is one, or its row's way (a technique on itself is one hop to itself)."""
-    from .answer import PathAnswer
-    from .resolve import resolve
-
     arn = resolve(graph, source)
     admins, rows = found
     row = next((r for r in rows if r.principal == arn), None)
@@ -256,3 +256,37 @@ def with_permissions(snapshot: Snapshot, engine: PolicyEngine, hops, decider: Es
                 hop = replace(hop, technique=full)
         out.append(hop)
     return tuple(out)
+
+
+def answer_escalation(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, source: str,
+                      target: str) -> PathAnswer:
+    """Can ``source`` obtain ``target``'s permissions (a role, or a user it can take over) by any chain of
+    sts:AssumeRole hops and escalation-technique hops? Without one, the techniques that come closest say
+    which permission is missing and which layer blocks it."""
+    source_arn, target_arn = resolve(graph, source), resolve(graph, target)
+    if snapshot.principal(target_arn) is None:
+        raise QueryError(f"{target_arn}: the target must be a role or user in the snapshot")
+    hops = find_path(graph, source_arn, target_arn, None, RequestView(graph), escalation=True)
+    if hops is not None:
+        hops = list(with_permissions(snapshot, engine, hops))
+    caller, goal = snapshot.principal(source_arn), snapshot.principal(target_arn)
+    near: list[dict] = []
+    blockers: tuple = ()
+    if hops is None and caller is not None and goal is not None:
+        decider = EscalationDecider(snapshot, engine)
+        tried = decider.near_misses(caller, goal)
+        # the most promising first: fewest permissions missing, then most already held
+        tried.sort(key=lambda use: (len(use.missing), -(len(use.granted) - len(use.missing)), use.technique.id))
+        for use in tried[:3]:
+            near.append({"technique": use.technique.id, "name": use.technique.name,
+                         "missing": [{"action": g.permission.action, "resource": g.resource,
+                                      "blockers": [b.to_dict() for b in g.decision.blockers]} for g in use.missing]})
+        if tried:
+            blockers = tuple(b for g in tried[0].missing for b in g.decision.blockers)
+    warnings = [w for hop in hops or () for w in hop.depends_on]
+    warnings = [_depends_sentence(w) for w in dict.fromkeys(warnings)]
+    warnings.extend(w for w in snapshot.warnings if w not in warnings)
+    return PathAnswer(source=source_arn, target=target_arn, action=ASSUME_ROLE, service=None,
+                      reachable=hops is not None, conditional=any(h.conditional for h in hops or ()),
+                      path=tuple(hops or ()), blockers=blockers, fix=(), warnings=tuple(dict.fromkeys(warnings)),
+                      escalation=True, near_misses=tuple(near))
