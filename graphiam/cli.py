@@ -153,7 +153,7 @@ _GLOBAL_FLAGS = {
 }
 _DATA_HELP = "snapshot file or folder (scanned recursively); repeatable"
 # the commands that read a snapshot (--data is required for them)
-_DATA_COMMANDS = ("path", "why", "reach", "who-can", "check", "map", "export", "build", "privesc")
+_DATA_COMMANDS = ("path", "why", "reach", "who-can", "check", "map", "export", "build", "privesc", "findings")
 _ACTIONS = {ASSUME_ROLE.lower(): ASSUME_ROLE, PASS_ROLE.lower(): PASS_ROLE}
 
 
@@ -249,6 +249,11 @@ def _parser() -> argparse.ArgumentParser:
     context(p)
 
     command("privesc", help="every principal that is not an administrator but can become one, and how")
+
+    p = command("findings", help="risky trusts (open, OIDC, confused deputy, dangling ...), also as SARIF for code scanning")
+    p.add_argument("--severity", choices=["high", "medium", "low"], default="low",
+                   help="only findings at least this severe (default: all)")
+    p.add_argument("--sarif", metavar="FILE.sarif", help="also write SARIF 2.1.0 (GitHub code scanning)")
 
     p = command("check", help="assert paths that must (or must not) exist, and explain AccessDenied tickets")
     p.add_argument("checks", help="a JSON file: {\"checks\": [{name, source, target, action, service, expect} | {name, why}]}")
@@ -818,6 +823,8 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
         return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
     if args.command == "privesc":
         return _privesc(access, args)
+    if args.command == "findings":
+        return _findings(access, args)
     if args.command == "why":
         result = access.why(args.message, args.service, _context(args))
         _print_result(result, args.json)
@@ -878,6 +885,32 @@ def _diff(args: argparse.Namespace) -> int:
 
         _out(diff_text(result))
     return EXIT_NOT_REACHABLE if result.opened else EXIT_OK
+
+
+def _findings(access: AccessGraph, args: argparse.Namespace) -> int:
+    """``graphiam findings``: 0 when there is none (at ``--severity`` or above), 1 when there are, 2 bad input."""
+    from .queries.findings import RULES, at_least, findings
+
+    found = at_least(findings(access.snapshot, access.graph, access.engine, privesc_result=access.privesc()),
+                     args.severity)
+    if args.sarif:
+        from .present.sarif import write_sarif
+
+        try:
+            write_sarif(args.sarif, found, RULES, __version__)
+        except OSError as error:
+            raise QueryError(f"{args.sarif}: {error.strerror or error}") from None
+    if args.json:
+        _json({"findings": [f.to_dict() for f in found], "warnings": list(access.warnings)})
+    elif not args.quiet or found:
+        counts = {s: sum(1 for f in found if f.severity == s) for s in ("high", "medium", "low")}
+        _line(f"{len(found)} finding(s): " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+        for finding in found:
+            where = finding.role or finding.subject or ""
+            statement = f" statement {finding.statement_label}" if finding.statement_label else ""
+            _line(f"  {finding.rule} [{finding.severity}] {where}{statement}: {finding.message}")
+            _line(f"      fix: {finding.fix}")
+    return EXIT_NOT_REACHABLE if found else EXIT_OK
 
 
 def _privesc(access: AccessGraph, args: argparse.Namespace) -> int:

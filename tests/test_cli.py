@@ -1272,3 +1272,24 @@ def test_a_workflow_identity_of_a_provider_as_the_source(sample_dir):
     done = run("path", "repo:acme/app:ref:refs/heads/main", "GitHubActions", "--provider", "gitlab.com",
                "--data", sample_dir)
     assert done.returncode == 2 and f"its providers: {GITHUB}" in done.stderr
+
+
+# -- findings --------------------------------------------------------------------------------------------
+
+def test_findings_exit_codes_json_and_sarif(sample_dir, tmp_path):
+    sarif = tmp_path / "findings.sarif"
+    code, data = run_json("findings", "--data", sample_dir, "--sarif", sarif)
+    assert code == 1  # there are findings
+    rules = {f["rule"] for f in data["findings"]}
+    assert "GIAM001" in rules and all(f["fix"] for f in data["findings"])
+    log = json.loads(sarif.read_text())
+    assert log["version"] == "2.1.0" and len(log["runs"][0]["results"]) == len(data["findings"])
+    code, high = run_json("findings", "--data", sample_dir, "--severity", "high")
+    assert code == 1 and {f["severity"] for f in high["findings"]} == {"high"}
+    clean = Org()
+    clean.account("222222222222").user("alice", allow("sts:AssumeRole", role_arn("222222222222", "Ops")))
+    clean.account("222222222222").role("Ops", trusts=trust_account("222222222222"))
+    clean.full_access_everywhere()
+    folder = clean.write(tmp_path / "clean")
+    code, none = run_json("findings", "--data", folder)
+    assert code == 0 and none["findings"] == []
