@@ -12,6 +12,7 @@ Tests build the scenario they need and load it through the real reader::
 
 from graphiam.snapshot.builder import (
     Account,
+    IdentityCenter,
     Org,
     allow,
     deny,
@@ -25,5 +26,5 @@ from graphiam.snapshot.builder import (
     user_arn,
 )
 
-__all__ = ["Account", "Org", "allow", "deny", "policy", "role_arn", "statement", "trust", "trust_account", "trust_arn",
+__all__ = ["Account", "IdentityCenter", "Org", "allow", "deny", "policy", "role_arn", "statement", "trust", "trust_account", "trust_arn",
            "trust_service", "user_arn"]

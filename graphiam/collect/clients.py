@@ -125,8 +125,11 @@ class AccountSession:
             session = boto3.Session(profile_name=options.profile, region_name="us-east-1")  # IAM and STS are global
         return cls(options, session)
 
-    def client(self, service: str) -> Any:
-        client = self.session.client(service, endpoint_url=self.options.endpoint_url, config=self.options.config())
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client of ``service``; ``region`` overrides the session's (Identity Center lives in one region)."""
+        extra = {"region_name": region} if region else {}
+        client = self.session.client(service, endpoint_url=self.options.endpoint_url, config=self.options.config(),
+                                     **extra)
         client.meta.events.register("before-parse", check_answer)
         client.meta.events.register("before-call", self.calls.before_call)
         return client

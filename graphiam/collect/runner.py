@@ -3,8 +3,18 @@
 Layout of a collected snapshot::
 
     SNAPSHOT_DIR/organization.json        (with --org)
+    SNAPSHOT_DIR/identity-center.json     (with --org, unless identity_center=False) IAM Identity Center
     SNAPSHOT_DIR/accounts/ACCOUNT_ID.json one per account
     SNAPSHOT_DIR/collection.json          the manifest: when, by whom, options, per-account outcome
+
+IAM Identity Center (:mod:`graphiam.collect.identity_center`) is read with the
+caller's own credentials (the management account or the Identity Center
+delegated administrator) in ``identity_center_region`` (default: the clients'
+region), alongside the accounts, as one more task of the pool. Only its
+``list_instances`` failing fails it (``identity_center.status`` ``failed``,
+never the run); any later call that fails is recorded in the file's
+``Errors`` and in ``identity_center.warnings``. ``resume`` skips it when its
+file is there.
 
 Every file is written atomically (a temporary file renamed into place), so an
 interrupted run loses nothing it finished, and ``resume`` skips accounts whose
@@ -58,6 +68,13 @@ Manifest fields:
     ``read_timeout``).
 ``organization``
     ``null`` without ``--org``; else ``{"file", "id", "accounts", "notes"}``.
+``identity_center``
+    ``null`` unless Identity Center is collected; else ``{"file", "region",
+    "status", "counts", "warnings", "error_code", "error"}``: ``status`` is
+    ``pending``, ``ok`` (file written; ``warnings``: one line per call that
+    failed, also in the file's ``Errors``), ``failed`` (``list_instances``
+    failed: ``error_code`` and ``error`` as for an account; no file) or
+    ``skipped`` (its file already there with ``--resume``).
 ``summary``
     how many accounts have each status: ``{"ok", "failed", "skipped", "pending"}``.
 ``accounts``
@@ -91,6 +108,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from ..snapshot.read import MANIFEST_KIND
 from .account import collect_account
 from .clients import AccountSession, ClientOptions
+from .identity_center import IDENTITY_CENTER_NAME, collect_identity_center
 from .organization import collect_organization
 
 MANIFEST_NAME = "collection.json"
@@ -115,6 +133,8 @@ class CollectOptions:
     role_arns: tuple[str, ...] = ()
     workers: int = 8
     resume: bool = False
+    identity_center: bool = True  # with org: also IAM Identity Center (identity-center.json)
+    identity_center_region: str | None = None  # the Identity Center instance's region; None: the clients' region
 
 
 @dataclass(frozen=True)
@@ -141,6 +161,11 @@ class AccountOutcome:
 class CollectionReport:
     manifest: dict[str, Any]
     outcomes: list[AccountOutcome]
+    identity_center: dict[str, Any] | None = None  # the manifest's identity_center record
+
+    @property
+    def identity_center_failed(self) -> bool:
+        return bool(self.identity_center) and self.identity_center.get("status") == "failed"
 
     @property
     def failed(self) -> list[AccountOutcome]:
@@ -261,6 +286,8 @@ class Collector:
         self.outcomes: dict[str, AccountOutcome] = {}
         self._last_save = 0.0
         self._dirty = False
+        self.identity_center: dict[str, Any] | None = None  # the manifest's identity_center record
+        self._org_accounts: list[str] = []  # asked which permission sets are provisioned to them
 
     def _caller(self) -> tuple[AccountSession, dict[str, str]]:
         base = None
@@ -398,6 +425,12 @@ class Collector:
         targets, skipped = self.plan(caller["Account"], org_accounts)
         for outcome in skipped:
             self.outcomes[outcome.account_id] = outcome
+        identity_center = options.org and options.identity_center
+        if identity_center:
+            self._org_accounts = sorted(a["Id"] for a in org_accounts or () if a.get("Status", "ACTIVE") == "ACTIVE")
+            self.identity_center = self._identity_center_record(previous)
+            identity_center = self.identity_center["status"] == "pending"
+        manifest["identity_center"] = self.identity_center
         todo = []
         for target in targets:
             if options.resume and account_file(options.output, target.account_id).is_file():
@@ -409,25 +442,70 @@ class Collector:
         self._save(force=True)  # the first manifest: the run has started, here is every planned account
         if organization is not None:
             write_json_atomic(options.output / ORGANIZATION_NAME, organization)
-        self._collect_all(todo)
+        self._collect_all(todo, identity_center)
         manifest["finished_at"] = _now()
         self._save(force=True)
-        return CollectionReport(manifest, sorted(self.outcomes.values(), key=lambda o: o.account_id))
+        return CollectionReport(manifest, sorted(self.outcomes.values(), key=lambda o: o.account_id),
+                                self.identity_center)
 
-    def _collect_all(self, todo: list[Target]) -> None:
-        if not todo:
+    # -- IAM Identity Center -------------------------------------------------------------------
+    def _identity_center_record(self, previous: dict[str, Any] | None) -> dict[str, Any]:
+        # None: the clients' region, as the session resolves it (named once the task has its session)
+        region = self.options.identity_center_region or self.options.clients.region
+        record: dict[str, Any] = {"file": IDENTITY_CENTER_NAME, "region": region, "status": "pending", "counts": {},
+                                  "warnings": [], "error_code": None, "error": None}
+        if self.options.resume and (self.options.output / IDENTITY_CENTER_NAME).is_file():
+            earlier = (previous or {}).get("identity_center") or {}
+            counts = earlier.get("counts") if isinstance(earlier, dict) else None
+            record.update(status="skipped", counts=counts if isinstance(counts, dict) else {},
+                          error="already collected (--resume)")
+        return record
+
+    def _collect_identity_center(self) -> dict[str, Any]:
+        """The Identity Center task: reads it, writes its file, and returns the manifest record's new fields."""
+        record = self.identity_center
+        assert record is not None
+        session = None
+        try:
+            session = AccountSession.from_profile(self.options.clients)
+            region = record["region"] or session.session.region_name
+            with self.manifest_lock:
+                record["region"] = region
+            data, counts, warnings = collect_identity_center(session.client("sso-admin", region),
+                                                             session.client("identitystore", region),
+                                                             self._org_accounts)
+        except Exception as error:  # list_instances failed (or no client): Identity Center is unknown, not the run
+            code, message = _error_parts(error, session.calls.last if session else None)
+            return {"status": "failed", "error_code": code, "error": message}
+        write_json_atomic(self.options.output / IDENTITY_CENTER_NAME, data)  # a local write error stops the run
+        if not data["Instances"]:
+            warnings = [f"no IAM Identity Center instance in region {record['region']} (is it in another region?)",
+                        *warnings]
+        return {"status": "ok", "counts": counts, "warnings": warnings}
+
+    def _collect_all(self, todo: list[Target], identity_center: bool = False) -> None:
+        if not todo and not identity_center:
             return
         progress = Progress(len(todo), self.progress_stream)
         pool = ThreadPoolExecutor(max_workers=max(1, self.options.workers), thread_name_prefix="graphiam-collect")
         finished_normally = False
         try:
-            running: set[Future] = {pool.submit(self._started, progress, target) for target in todo}
+            running: set[Future] = set()
+            center = pool.submit(self._collect_identity_center) if identity_center else None
+            if center is not None:
+                running.add(center)
+            running.update(pool.submit(self._started, progress, target) for target in todo)
             while running:
                 done, running = wait(running, timeout=self.save_every, return_when=FIRST_COMPLETED)
                 broken = None
                 for future in done:
                     if future.exception() is not None:  # a local write error, an interrupt: after the others
                         broken = broken or future
+                        continue
+                    if future is center:
+                        with self.manifest_lock:
+                            self.identity_center.update(future.result())  # type: ignore[union-attr]
+                        self._dirty = True
                         continue
                     outcome = future.result()
                     progress.finish(outcome)

@@ -2,6 +2,7 @@
 
 - :mod:`.schema`: what the graph holds (node kinds, edge keys, edge attributes);
 - :mod:`.build`: the builder (candidate pairs from :mod:`.candidates`) and the reference builder;
+- :mod:`.identity_center`: IAM Identity Center users and groups, and their sign-ins to permission sets' roles;
 - :mod:`.engines`: the same build in forked processes or on a Dask cluster;
 - :mod:`.cache` and :mod:`.index`: built graphs kept on disk, and their SQLite query index.
 """

@@ -51,6 +51,7 @@ class GraphBuilder:
         self._edges: list[tuple[str, str, str, dict]] = []
         self._services: dict[str, list[str]] = {}  # role ARN -> services allowed to assume it
         self._shared = SharedDicts()
+        self.identity_center_facts: list = []  # IdentityCenterFact values (graph/identity_center.py)
 
     # -- indexes -------------------------------------------------------------------
     def _by_account(self) -> dict[str, list[Principal]]:
@@ -92,6 +93,10 @@ class GraphBuilder:
             if roles:
                 task.advance()
         timings["edges"] = time.perf_counter() - started
+        if self.snapshot.identity_center is not None:
+            started = time.perf_counter()
+            self._identity_center_edges(target_accounts is None, wanted)
+            timings["identity_center"] = time.perf_counter() - started
         if self.escalation:
             started = time.perf_counter()
             self._technique_edges(wanted)
@@ -99,6 +104,10 @@ class GraphBuilder:
         self.graph.add_edges_from(self._edges)
         self._edges = []
         self.graph.graph["trust_facts"] = [f.to_dict() for f in self.facts]
+        if self.snapshot.identity_center is not None:
+            from .identity_center import facts_dicts
+
+            self.graph.graph["identity_center_facts"] = facts_dicts(self.identity_center_facts)
         self.graph.graph["warnings"] = list(self.snapshot.warnings)
         self.graph.graph["pairs_evaluated"] = self.pairs_evaluated
         self.graph.graph["timings"] = timings
@@ -126,6 +135,10 @@ class GraphBuilder:
             for user in account.users.values():
                 for group in self.snapshot.groups_of(user):
                     self.graph.add_edge(user.arn, group.arn, key=MEMBER_OF, edge_type=MEMBER_OF)
+        if self.snapshot.identity_center is not None:
+            from .identity_center import add_identity_center_nodes
+
+            add_identity_center_nodes(self.graph, self.snapshot.identity_center)
 
     def _candidates(self, role: Role, by_account: dict[str, list[Principal]]):
         """Who the trust policy could possibly let in: (principals, services, providers, external names)."""
@@ -268,6 +281,20 @@ class GraphBuilder:
                 if self._edge(principal.arn, role, pass_key(service), PASS_ROLE, decision, service=service):
                     source, target, key, data = self._edges[-1]
                     decided.append((source, target, key, data, decision))
+
+    def _identity_center_edges(self, whole: bool, wanted: set[str] | None) -> None:
+        """Identity Center users' sign-ins to their permission sets' roles in the target accounts
+        (:mod:`graphiam.graph.identity_center`); ``whole``: this build is the whole graph, so the facts that
+        depend on no target account are made here too (a partitioned build's merge makes them once)."""
+        from .identity_center import SignIns
+
+        signins = SignIns(self.snapshot, self.engine, self._shared)
+        edges, facts = signins.decide(wanted)
+        self._edges.extend(edges)
+        self.pairs_evaluated += signins.pairs_evaluated
+        self.identity_center_facts.extend(facts)
+        if whole:
+            self.identity_center_facts.extend(signins.static_facts())
 
     def _technique_edges(self, wanted: set[str] | None) -> None:
         """The escalation techniques' edges into the roles and users of the target accounts."""

@@ -42,6 +42,7 @@ def partition_edges(snapshot: Snapshot, accounts: list[str], prepared: GraphBuil
                       or d.get("external")],
             "edges": [(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True) if k != "member_of"],
             "facts": graph.graph["trust_facts"],
+            "identity_center_facts": graph.graph.get("identity_center_facts", []),
             "pairs": graph.graph["pairs_evaluated"],
         }
 
@@ -90,6 +91,7 @@ def _merge(snapshot: Snapshot, results: list[dict[str, Any]]) -> nx.MultiDiGraph
     builder.add_nodes()  # the node set and membership edges come from the same builder, without any edge work
     graph = builder.graph
     facts: list[dict] = []
+    sign_in_facts: list[dict] = []
     pairs = 0
     for result in results:
         for node, data in result["nodes"]:
@@ -97,9 +99,16 @@ def _merge(snapshot: Snapshot, results: list[dict[str, Any]]) -> nx.MultiDiGraph
                 graph.add_node(node, **data)
         graph.add_edges_from(result["edges"])
         facts.extend(result["facts"])
+        sign_in_facts.extend(result.get("identity_center_facts", ()))
         pairs += result["pairs"]
     graph.graph["warnings"] = list(snapshot.warnings)
     graph.graph["trust_facts"] = sorted(facts, key=lambda f: (f["role"], f["principal"], f["kind"]))
+    if snapshot.identity_center is not None:
+        from .identity_center import SignIns, facts_dicts
+
+        sign_in_facts.extend(facts_dicts(SignIns(snapshot, builder.engine).static_facts()))
+        graph.graph["identity_center_facts"] = sorted(
+            sign_in_facts, key=lambda f: (f["kind"], f["account"] or "", f["permission_set"] or "", f["role"] or ""))
     graph.graph["pairs_evaluated"] = pairs
     return graph
 

@@ -66,7 +66,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import networkx as nx
 
 from ..gcpause import paused_gc
-from ..snapshot.model import Account, ManagedPolicy, Organization, PolicyDocument, Snapshot
+from ..snapshot.model import Account, IdentityCenter, ManagedPolicy, Organization, PolicyDocument, Snapshot
 from ..snapshot.names import account_of, is_aws_managed_policy
 from .schema import CAN_ASSUME
 
@@ -76,7 +76,7 @@ try:  # writes and reads JSON several times faster; the standard library is the 
 except ImportError:  # pragma: no cover - orjson is optional
     _fast_dumps = _fast_loads = None
 
-FORMAT = 6  # 6: escalation technique edges, instance profiles; 5: authenticated entries, a JSON query index; 4: (snapshot, graph) pickles; 3: numbered nodes
+FORMAT = 7  # 7: IAM Identity Center users, groups, sign-in edges and facts, the snapshot's identity_center; 6: escalation technique edges, instance profiles; 5: authenticated entries, a JSON query index; 4: (snapshot, graph) pickles; 3: numbered nodes
 
 # -- the private folder and authenticated entries ---------------------------------------------------------
 
@@ -754,7 +754,8 @@ def model_from_json(text: str | bytes, hint: object) -> Any:
 
 
 _META_HINTS: dict[str, object] = {"organization": Organization | None, "warnings": tuple[str, ...],
-                                  "aws_managed": Mapping[str, ManagedPolicy]}
+                                  "aws_managed": Mapping[str, ManagedPolicy],
+                                  "identity_center": IdentityCenter | None}
 
 
 # -- the query index ------------------------------------------------------------------------------------
@@ -893,6 +894,7 @@ def _fill_index(db: sqlite3.Connection, rows: _Rows, key: str, snapshot: Snapsho
             ("organization", _MODEL.dumps(snapshot.organization, _META_HINTS["organization"])),
             ("warnings", _MODEL.dumps(snapshot.warnings, _META_HINTS["warnings"])),
             ("aws_managed", _MODEL.dumps(aws_managed, _META_HINTS["aws_managed"])),
+            ("identity_center", _MODEL.dumps(snapshot.identity_center, _META_HINTS["identity_center"])),
             ("graph", _plain_text(dict(graph.graph), "the graph's attributes"))]
     db.executemany("INSERT INTO meta VALUES (?, ?, ?)", ((k, v, mac(b"meta" + _fields(k, v))) for k, v in meta))
 
@@ -1172,7 +1174,8 @@ class QueryIndex:
 
     @_decoding
     def snapshot_for(self, *arns: str) -> Snapshot:
-        """The accounts of ``arns`` (enough to decide their direct request), the organization, every AWS managed policy."""
+        """The accounts of ``arns`` (enough to decide their direct request), the organization, every AWS managed
+        policy, and the Identity Center (its assignments decide an Identity Center user's direct request)."""
         accounts = {}
         listed = set(self.root["accounts"])
         for account_id in sorted({account_of(arn) for arn in arns} - {None}):  # type: ignore[type-var]
@@ -1185,4 +1188,4 @@ class QueryIndex:
                 raise self.rejected(f"its account {account_id} fails its HMAC")
             accounts[account_id] = _MODEL.loads(row[0], Account)
         return Snapshot(accounts=accounts, organization=self._meta("organization"), warnings=self._meta("warnings"),
-                        aws_managed_policies=self._meta("aws_managed"))
+                        aws_managed_policies=self._meta("aws_managed"), identity_center=self._meta("identity_center"))

@@ -2,14 +2,20 @@
 
 Nodes are keyed by ARN (services by their principal name, e.g.
 ``ec2.amazonaws.com``; accounts by ``arn:aws:iam::ACCOUNT:root``) and carry
-``kind`` (user, group, role, service, federated, account), ``account``,
-``name``, ``tags`` and, for accounts outside the snapshot, ``external=True``.
+``kind`` (user, group, role, service, federated, account, sso_user,
+sso_group), ``account``, ``name``, ``tags`` and, for accounts outside the
+snapshot, ``external=True``. IAM Identity Center users and groups are keyed
+by :func:`sso_user_node` / :func:`sso_group_node` (see
+:mod:`graphiam.graph.identity_center`); their ``account`` is ``None``.
 
 Edges (``key`` in brackets):
 
-- ``member_of`` [member_of]: user -> group;
+- ``member_of`` [member_of]: user -> group, sso_user -> sso_group;
 - ``can_assume`` [can_assume]: principal -> role (``action`` is sts:AssumeRole,
-  or AssumeRoleWithSAML / AssumeRoleWithWebIdentity from a federated provider);
+  or AssumeRoleWithSAML / AssumeRoleWithWebIdentity from a federated provider,
+  or AssumeRoleWithSAML from an sso_user signing in to a permission set's role;
+  such an edge also carries ``identity_center``, the assignments, and
+  ``assumed``, the sign-in claims it was decided for);
 - ``can_pass`` [can_pass:SERVICE]: principal -> role it may pass to SERVICE.
 
 Every assume/pass edge carries the attributes :func:`edge_attributes` gives:
@@ -30,6 +36,8 @@ CAN_ASSUME = "can_assume"
 CAN_PASS = "can_pass"
 MEMBER_OF = "member_of"
 CAN_ESCALATE = "can_escalate"  # principal -> role or user it can become by escalation techniques (graph/escalation.py)
+SSO_USER = "sso_user"  # node kinds of IAM Identity Center's users and groups (graph/identity_center.py)
+SSO_GROUP = "sso_group"
 
 
 # the node of "any AWS principal": every caller of every account, let in by a trust open to "*" (kind "anyone")
@@ -43,6 +51,56 @@ def account_node(account_id: str, partition: str = "aws") -> str:
 
 def pass_key(service: str) -> str:
     return f"{CAN_PASS}:{service}"
+
+
+def sso_user_node(identity_store_id: str, user_id: str, partition: str = "aws") -> str:
+    """The node of an Identity Center user: ``arn:PARTITION:identitystore::IDENTITY_STORE_ID:user/USER_ID``.
+
+    ARN-like and stable (the store id and the user id never change; the user name and emails may). The store id
+    stands where an ARN has its account, so :func:`graphiam.snapshot.names.account_of` gives ``None``.
+    """
+    return f"arn:{partition}:identitystore::{identity_store_id}:user/{user_id}"
+
+
+def sso_group_node(identity_store_id: str, group_id: str, partition: str = "aws") -> str:
+    """The node of an Identity Center group: ``arn:PARTITION:identitystore::IDENTITY_STORE_ID:group/GROUP_ID``."""
+    return f"arn:{partition}:identitystore::{identity_store_id}:group/{group_id}"
+
+
+@dataclass(frozen=True)
+class IdentityCenterFact:
+    """An Identity Center assignment the graph cannot turn into a sign-in edge (``graph.graph["identity_center_facts"]``).
+
+    ``kind``:
+
+    - ``role_not_provisioned``: the account is in the snapshot, but holds no ``AWSReservedSSO_<name>_...`` role of
+      the permission set (not provisioned, or deleted): its assignees cannot sign in there;
+    - ``trust_denies``: the role is there, but its trust policy does not let the account's Identity Center SAML
+      provider in for the sign-in (``role``; ``reasons`` are the engine's blockers);
+    - ``account_not_in_snapshot``: the assignment's account has no account file: what its role allows is unknown;
+    - ``unknown_permission_set``: the assignment names a permission set the file does not describe (or whose name
+      it does not know), so its role cannot be found;
+    - ``unknown_principal``: the assignment names a user or group the identity store listing does not hold.
+
+    ``principals`` are the assigned users and groups: their nodes, or ``USER:<id>`` / ``GROUP:<id>`` for ones
+    the file does not list. One fact per kind, account, permission set and role.
+    """
+
+    kind: str
+    account: str | None
+    permission_set: str | None  # its ARN
+    permission_set_name: str | None
+    principals: tuple[str, ...] = ()
+    role: str | None = None
+    reasons: tuple[str, ...] = ()
+
+    def sort_key(self) -> tuple:
+        return (self.kind, self.account or "", self.permission_set or "", self.role or "")
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "account": self.account, "permission_set": self.permission_set,
+                "permission_set_name": self.permission_set_name, "principals": list(self.principals),
+                "role": self.role, "reasons": list(self.reasons)}
 
 
 @dataclass(frozen=True)

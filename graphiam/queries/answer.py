@@ -237,6 +237,10 @@ def _direct(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine, so
     kind = graph.nodes[source_arn].get("kind")
     if service is not None:
         raise QueryError(f"{source_arn}: only an IAM user or role can pass a role")
+    if kind == "sso_user":  # an IAM Identity Center user signing in to a permission set's role
+        from ..graph.identity_center import decide_user_sign_in
+
+        return decide_user_sign_in(snapshot, engine, source_arn, role)
     if kind == "service":
         return engine.decide_service(source_arn, role)
     if kind == "federated":

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import networkx as nx
 
-from ..graph.schema import CAN_ASSUME, CAN_ESCALATE, pass_key
+from ..graph.schema import CAN_ASSUME, CAN_ESCALATE, SSO_USER, pass_key
 from ..policy import Outcome
 from ..policy.conditions import RequestContext
 from ..policy.request import apply_stated
@@ -35,6 +35,9 @@ class Hop:
     conditional: bool = False  # the hop holds only if the request (or an outside account) allows it
     assumed: tuple[dict, ...] = ()  # conditions the stated request decided (``--context``)
     technique: dict | None = None  # an escalation hop's technique (graphiam.graph.escalation), else None
+    # an Identity Center sign-in's assignments (graphiam.graph.identity_center: permission set, account,
+    # provider, the user's and its groups' assignments), else None
+    identity_center: dict | None = None
 
     def to_dict(self) -> dict:
         out = {"from": self.source, "to": self.target, "action": self.action, "granted_by": list(self.granted_by),
@@ -42,6 +45,8 @@ class Hop:
                "technique": self.technique}
         if self.service:
             out["service"] = self.service
+        if self.identity_center is not None:
+            out["identity_center"] = self.identity_center
         if self.assumed:
             out["assumed"] = list(self.assumed)
         return out
@@ -110,7 +115,7 @@ def _hop(graph: nx.MultiDiGraph, source: str, target: str, key: str, view: Reque
     return Hop(source, target, data["action"], data.get("service"), tuple(data["granted_by"]),
                tuple(data["conditions"]), tuple(data.get("depends_on", ())),
                tuple(tuple(more) for more in data.get("alternatives", ())), bool(data.get("conditional")),
-               tuple(data.get("assumed", ())), data.get("technique"))
+               tuple(data.get("assumed", ())), data.get("technique"), data.get("identity_center"))
 
 
 def _unconditional(data: dict) -> bool:
@@ -353,6 +358,11 @@ def reach(graph: nx.MultiDiGraph, source: str, view: RequestView | None = None,
     return sorted(rows, key=lambda r: (r.hops, r.action, r.arn, r.service or ""))
 
 
+# callers whose first hop is a federated sign-in: a provider's users, and Identity Center users (their action is
+# the edge's, AssumeRoleWithSAML or AssumeRoleWithWebIdentity)
+_FEDERATED_KINDS = ("federated", SSO_USER)
+
+
 def who_can(graph: nx.MultiDiGraph, target: str, view: RequestView | None = None,
             escalation: bool = False) -> list[ReachRow]:
     """Everything that reaches ``target`` by role assumption (and with ``escalation`` by technique hops),
@@ -360,7 +370,7 @@ def who_can(graph: nx.MultiDiGraph, target: str, view: RequestView | None = None
     view = _view(graph, view)
     seen_all = _bfs(graph, [target], _anything, reverse=True, view=view, escalation=escalation)
     seen_firm = _bfs(graph, [target], _unconditional, reverse=True, view=view, escalation=escalation)
-    rows = [row if row.kind != "federated" else replace(  # a provider's users call AssumeRoleWithSAML/WebIdentity
+    rows = [row if row.kind not in _FEDERATED_KINDS else replace(  # AssumeRoleWithSAML/WebIdentity callers
         row, action=graph.edges[row.arn, seen_all[row.arn][0], CAN_ASSUME]["action"])
         for row in _rows(graph, seen_all, seen_firm, target, "sts:AssumeRole", True, view, escalation)]
     for source, _, key, data in graph.in_edges(target, keys=True, data=True):

@@ -1,6 +1,7 @@
 """Snapshots: the files graphiam reads, their typed model, and the one way to write them in code.
 
-- :mod:`.model`: frozen dataclasses (accounts, users, groups, roles, policies, the organization);
+- :mod:`.model`: frozen dataclasses (accounts, users, groups, roles, policies, the organization,
+  IAM Identity Center);
 - :mod:`.read`: files to model; every input error names its file and field;
 - :mod:`.names`: ARNs and the names inside them;
 - :mod:`.builder`: accounts, organizations and policies written in code (tests, the sample, synth, notebooks).

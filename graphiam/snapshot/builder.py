@@ -20,8 +20,19 @@ Statements and documents: :func:`statement`, :func:`allow`, :func:`deny`, :func:
 :func:`trust_arn`, :func:`trust_account`, :func:`trust_service`, :func:`policy`,
 :func:`url_encoded`. Accounts (:class:`Account`): ``user``, ``group``, ``role`` and
 ``managed_policy`` add an entity and return its ARN. The organization (:class:`Org`):
-``account``, ``ou``, ``scp``, ``rcp``, ``full_access_everywhere``; ``snapshot``, ``files``,
-``write``, ``organization_json``.
+``account``, ``ou``, ``scp``, ``rcp``, ``full_access_everywhere``, ``identity_center``;
+``snapshot``, ``files``, ``write``, ``organization_json``.
+
+IAM Identity Center (:class:`IdentityCenter`, from ``org.identity_center()``) writes the
+identity-center file: ``user``, ``group``, ``permission_set``, ``assign`` (which also provisions
+the permission set's ``AWSReservedSSO_<name>_<hex>`` role into the account, trusting the account's
+``AWSSSO_<hex>_DO_NOT_DELETE`` SAML provider, as Identity Center does) and ``provision``::
+
+    center = org.identity_center()
+    alice = center.user("alice@example.com", display_name="Alice", emails=["alice@example.com"])
+    admins = center.group("Admins", members=[alice])
+    admin = center.permission_set("AdministratorAccess", managed=["arn:aws:iam::aws:policy/AdministratorAccess"])
+    center.assign("333333333333", admin, group=admins)   # alice may sign in to prod's AWSReservedSSO_AdministratorAccess_...
 
 What a caller does not give is derived, so the same scenario writes the same bytes:
 unique ids (UserId, RoleId, PolicyId, ...) are hashed from account, kind and name
@@ -38,6 +49,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import urllib.parse
 from collections import Counter
 from pathlib import Path
@@ -48,7 +60,7 @@ from .names import account_root
 from .read import snapshot_from_data
 
 __all__ = [
-    "RCP", "SCP", "Account", "CreateDates", "Org", "allow", "deny", "policy", "policy_arn",
+    "RCP", "SCP", "Account", "CreateDates", "IdentityCenter", "Org", "allow", "deny", "policy", "policy_arn",
     "role_arn", "statement", "trust", "trust_account", "trust_arn", "trust_service", "url_encoded", "user_arn",
 ]
 
@@ -336,6 +348,226 @@ class Account:
         return data
 
 
+# -- IAM Identity Center ---------------------------------------------------------------------------
+
+SSO_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
+SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
+
+
+def _hex(*parts: str) -> str:
+    """Hex digits of a hash of ``parts``: the Identity Center ids the builder derives."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def _store_uuid(*parts: str) -> str:
+    """An identity-store id (``<10 hex>-<uuid>``, the form AWS gives users, groups and memberships)."""
+    h = _hex(*parts)
+    return f"{h[:10]}-{h[10:18]}-{h[18:22]}-{h[22:26]}-{h[26:30]}-{h[30:42]}"
+
+
+def sso_trust(provider_arn: str) -> dict:
+    """The trust statement Identity Center writes into a permission set's role: the account's SAML provider may
+    call AssumeRoleWithSAML (and TagSession) for the AWS sign-in audience."""
+    return trust({"Federated": provider_arn}, ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                 {"StringEquals": {"SAML:aud": SAML_AUDIENCE}})
+
+
+class IdentityCenter:
+    """An IAM Identity Center instance, written as the identity-center file (the boto3 answers of sso-admin and
+    identitystore; see :func:`graphiam.snapshot.read._read_identity_center`).
+
+    ``users``, ``groups``, ``memberships``, ``permission_sets``, ``assignments`` and ``errors`` hold the entries as
+    written (a test may edit them). Ids are derived from the organization and the names, so the same scenario
+    writes the same bytes: instance ``arn:aws:sso:::instance/ssoins-<16 hex>``, identity store ``d-<10 hex>``,
+    user, group and membership ids ``<10 hex>-<uuid>``, permission set ARNs ``.../ps-<16 hex>``, and each
+    provisioned role ``AWSReservedSSO_<name>_<16 hex>``.
+    """
+
+    def __init__(self, org: "Org", *, instance_id: str | None = None, identity_store_id: str | None = None,
+                 owner: str | None = None, name: str | None = None) -> None:
+        self.org = org
+        self.instance_id = instance_id or "ssoins-" + _hex("instance", org.org_id)[:16]
+        self.instance_arn = f"arn:aws:sso:::instance/{self.instance_id}"
+        self.identity_store_id = identity_store_id or "d-" + _hex("identity-store", org.org_id)[:10]
+        self.owner = owner or org.management
+        self.name = name
+        self.provider_name = f"AWSSSO_{self.instance_id.removeprefix('ssoins-')}_DO_NOT_DELETE"
+        self.users: list[dict] = []
+        self.groups: list[dict] = []
+        self.memberships: list[dict] = []
+        self.permission_sets: list[dict] = []
+        self.assignments: list[dict] = []
+        self.errors: list[dict] = []
+
+    # -- the identity store ---------------------------------------------------------------------------
+    def user(self, user_name: str, *, display_name: str | None = None, emails: Sequence[str] = (),
+             user_id: str | None = None) -> str:
+        """A user (the first email is the primary one); returns its user id."""
+        entry: dict[str, Any] = {"UserName": user_name,
+                                 "UserId": user_id or _store_uuid(self.identity_store_id, "user", user_name),
+                                 "IdentityStoreId": self.identity_store_id}
+        if display_name:
+            entry["DisplayName"] = display_name
+        if emails:
+            entry["Emails"] = [{"Value": email, "Type": "work", "Primary": index == 0}
+                               for index, email in enumerate(emails)]
+        self.users.append(entry)
+        return entry["UserId"]
+
+    def _user_id(self, user: str) -> str:
+        """A user id, or the id of the user of that name."""
+        for entry in self.users:
+            if user in (entry["UserId"], entry["UserName"]):
+                return entry["UserId"]
+        return user
+
+    def _group_id(self, group: str) -> str:
+        for entry in self.groups:
+            if group in (entry["GroupId"], entry.get("DisplayName")):
+                return entry["GroupId"]
+        return group
+
+    def group(self, display_name: str, *, members: Sequence[str] = (), description: str | None = None,
+              group_id: str | None = None) -> str:
+        """A group with ``members`` (user ids or user names); returns its group id."""
+        entry: dict[str, Any] = {"GroupId": group_id or _store_uuid(self.identity_store_id, "group", display_name),
+                                 "DisplayName": display_name, "IdentityStoreId": self.identity_store_id}
+        if description:
+            entry["Description"] = description
+        self.groups.append(entry)
+        for member in members:
+            self.add_member(entry["GroupId"], member)
+        return entry["GroupId"]
+
+    def add_member(self, group: str, user: str) -> None:
+        group_id, user_id = self._group_id(group), self._user_id(user)
+        self.memberships.append({"IdentityStoreId": self.identity_store_id,
+                                 "MembershipId": _store_uuid(self.identity_store_id, "membership", group_id, user_id),
+                                 "GroupId": group_id, "MemberId": {"UserId": user_id}})
+
+    # -- permission sets -------------------------------------------------------------------------------
+    def permission_set(self, name: str, *statements: dict, managed: Sequence[str] = (),
+                       customer_managed: Sequence[str | tuple[str, str]] = (), boundary: str | tuple[str, str] | None = None,
+                       inline: dict | None = None, description: str | None = None,
+                       session_duration: str = "PT1H", arn: str | None = None) -> str:
+        """A permission set; returns its ARN. ``statements`` (or a whole ``inline`` document) are its inline policy;
+        ``managed`` AWS managed policy ARNs; ``customer_managed`` names (or ``(path, name)``) of customer managed
+        policies; ``boundary`` an AWS managed policy ARN, or a customer managed policy's name (or ``(path, name)``)."""
+        document = inline if inline is not None else (policy(*statements) if statements else None)
+        described: dict[str, Any] = {"Name": name, "SessionDuration": session_duration,
+                                     "PermissionSetArn": arn or f"arn:aws:sso:::permissionSet/{self.instance_id}/ps-"
+                                                                + _hex(self.instance_id, "permission-set", name)[:16]}
+        if description:
+            described["Description"] = description
+        entry: dict[str, Any] = {
+            "PermissionSet": described,
+            "InlinePolicy": json.dumps(document) if document is not None else "",
+            "AttachedManagedPolicies": [{"Name": a.rsplit("/", 1)[-1], "Arn": a} for a in managed],
+            "CustomerManagedPolicyReferences": [_reference(r) for r in customer_managed],
+            "AccountIds": [],
+        }
+        if boundary is not None:
+            entry["PermissionsBoundary"] = ({"ManagedPolicyArn": boundary} if isinstance(boundary, str)
+                                            and boundary.startswith("arn:")
+                                            else {"CustomerManagedPolicyReference": _reference(boundary)})
+        self.permission_sets.append(entry)
+        return described["PermissionSetArn"]
+
+    def _permission_set(self, permission_set: str) -> dict:
+        for entry in self.permission_sets:
+            if permission_set in (entry["PermissionSet"]["PermissionSetArn"], entry["PermissionSet"]["Name"]):
+                return entry
+        raise KeyError(f"no permission set {permission_set}")
+
+    def provider_arn(self, account_id: str) -> str:
+        """The account's Identity Center SAML provider."""
+        return f"arn:aws:iam::{account_id}:saml-provider/{self.provider_name}"
+
+    def role_name(self, permission_set: str, account_id: str) -> str:
+        """The role Identity Center provisions for the permission set (its ARN or name) in the account."""
+        name = self._permission_set(permission_set)["PermissionSet"]["Name"]
+        return f"AWSReservedSSO_{name}_{_hex(self.instance_id, 'role', name, account_id)[:16]}"
+
+    def role_arn(self, permission_set: str, account_id: str) -> str:
+        return role_arn(account_id, self.role_name(permission_set, account_id), SSO_ROLE_PATH)
+
+    def provision(self, permission_set: str, account_id: str, *, role: bool = True,
+                  trusts: dict | Sequence[dict] | None = None) -> str | None:
+        """Provision the permission set (its ARN or name) to the account: list the account in its ``AccountIds``
+        and, with ``role`` (the default), write its role into the account, with the permission set's policies
+        and a trust for the account's Identity Center SAML provider (``trusts`` replaces that trust). Returns the
+        role's ARN (``None`` without ``role``: provisioned as far as Identity Center knows, the role missing).
+
+        An account already holding the permission set's role (``AWSReservedSSO_<name>_<16 hex>`` under
+        ``/aws-reserved/sso.amazonaws.com/``, written by an earlier call or by ``Account.role``) keeps it: Identity
+        Center keeps one role per permission set and account."""
+        entry = self._permission_set(permission_set)
+        if account_id not in entry["AccountIds"]:
+            entry["AccountIds"].append(account_id)
+        if not role:
+            return None
+        acct = self.org.account(account_id)
+        arn = self.role_arn(permission_set, account_id)
+        name = entry["PermissionSet"]["Name"]
+        for existing in acct.roles:
+            if existing["Path"].startswith(SSO_ROLE_PATH) and re.fullmatch(
+                    rf"AWSReservedSSO_{re.escape(name)}_[0-9a-f]{{16}}", existing["RoleName"]):
+                return existing["Arn"]
+        provider = self.provider_arn(account_id)
+        providers = acct.extra.setdefault("SAMLProviderList", [])
+        if not any(p.get("Arn") == provider for p in providers):
+            providers.append({"Arn": provider})
+        inline = json.loads(entry["InlinePolicy"]) if entry["InlinePolicy"] else None
+
+        def in_account(reference: dict) -> str:
+            return policy_arn(account_id, reference["Name"], reference.get("Path", "/"))
+
+        managed = [p["Arn"] for p in entry["AttachedManagedPolicies"]]
+        managed.extend(in_account(r) for r in entry["CustomerManagedPolicyReferences"])
+        boundary = entry.get("PermissionsBoundary")
+        acct.role(self.role_name(permission_set, account_id), trusts=sso_trust(provider) if trusts is None else trusts,
+                  managed=managed, path=SSO_ROLE_PATH, inline={"AwsSSOInlinePolicy": inline} if inline else None,
+                  boundary=None if boundary is None else (boundary.get("ManagedPolicyArn")
+                                                          or in_account(boundary["CustomerManagedPolicyReference"])),
+                  description=f"Created by AWS SSO for the permission set {name}")
+        return arn
+
+    def assign(self, account_id: str, permission_set: str, *, user: str | None = None, group: str | None = None,
+               provision: bool = True) -> None:
+        """Give a user or a group (id or name) the permission set (ARN or name) in the account; ``provision``
+        (the default) also provisions it there, as Identity Center does when an assignment is made."""
+        if (user is None) == (group is None):
+            raise ValueError("assign one user or one group")
+        entry = self._permission_set(permission_set)
+        self.assignments.append({"AccountId": account_id,
+                                 "PermissionSetArn": entry["PermissionSet"]["PermissionSetArn"],
+                                 "PrincipalType": "USER" if user is not None else "GROUP",
+                                 "PrincipalId": self._user_id(user) if user is not None else self._group_id(group)})
+        if provision:
+            self.provision(permission_set, account_id)
+
+    def to_json(self) -> dict:
+        """The identity-center file."""
+        instance: dict[str, Any] = {"InstanceArn": self.instance_arn, "IdentityStoreId": self.identity_store_id,
+                                    "OwnerAccountId": self.owner, "Status": "ACTIVE"}
+        if self.name:
+            instance["Name"] = self.name
+        instance.update(Users=self.users, Groups=self.groups, GroupMemberships=self.memberships,
+                        PermissionSets=[{**entry, "AccountIds": sorted(entry["AccountIds"])}
+                                        for entry in self.permission_sets],
+                        AccountAssignments=self.assignments)
+        data: dict[str, Any] = {"Instances": [instance]}
+        if self.errors:
+            data["Errors"] = self.errors
+        return data
+
+
+def _reference(given: str | tuple[str, str]) -> dict:
+    """A customer managed policy reference: a name, or ``(path, name)``."""
+    path, name = given if isinstance(given, tuple) else ("/", given)
+    return {"Name": name, "Path": path}
+
+
 # -- the organization ------------------------------------------------------------------------------
 
 class Org:
@@ -358,6 +590,7 @@ class Org:
         self.ous: list[dict] = []
         self.org_policies: list[dict] = []
         self.with_organization = False
+        self.center: IdentityCenter | None = None  # the identity-center file, once identity_center() is called
 
     def account(self, account_id: str, name: str | None = None, parent: str | None = None, *,
                 email: str | None = None, joined: str | None = None, joined_method: str | None = None,
@@ -368,6 +601,13 @@ class Org:
                                                 joined_method=joined_method, create_dates=create_dates,
                                                 url_encoded=url_encoded)
         return self.accounts[account_id]
+
+    def identity_center(self, **options: Any) -> IdentityCenter:
+        """The organization's IAM Identity Center (made on first use, with ``options`` for
+        :class:`IdentityCenter`); once made, :meth:`files` writes ``identity-center.json``."""
+        if self.center is None:
+            self.center = IdentityCenter(self, **options)
+        return self.center
 
     def _arn(self, kind: str, node_id: str) -> str:
         return f"arn:aws:organizations::{self.management}:{kind}/{self.org_id}/{node_id}"
@@ -457,10 +697,13 @@ class Org:
         }
 
     def files(self) -> list[tuple[str, dict]]:
-        """``(file name, JSON data)``: ``<account id>.json`` per account, then ``organization.json`` if any."""
+        """``(file name, JSON data)``: ``<account id>.json`` per account, then ``organization.json`` and
+        ``identity-center.json`` if any."""
         out = [(f"{account.account_id}.json", account.to_json()) for account in self.accounts.values()]
         if self.with_organization:
             out.append(("organization.json", self.organization_json()))
+        if self.center is not None:
+            out.append(("identity-center.json", self.center.to_json()))
         return out
 
     def snapshot(self) -> Snapshot:

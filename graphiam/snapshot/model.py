@@ -302,12 +302,133 @@ class Organization:
         return "/".join((self.org_id,) + path[:-1]) + "/"
 
 
+# -- IAM Identity Center ------------------------------------------------------------
+
+PrincipalType = Literal["USER", "GROUP"]
+
+
+@dataclass(frozen=True)
+class IdentityCenterUser:
+    """A user of the Identity Center identity store (identitystore ``list_users``)."""
+
+    user_id: str
+    user_name: str  # what the user signs in with; the session name of the roles they sign in to
+    display_name: str | None
+    emails: tuple[str, ...]  # ``Emails[].Value``, the primary one first
+
+
+@dataclass(frozen=True)
+class IdentityCenterGroup:
+    """A group of the identity store (identitystore ``list_groups``)."""
+
+    group_id: str
+    display_name: str  # the group id when the store gives no name
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupMembership:
+    """A user in a group (identitystore ``list_group_memberships``); groups hold users only."""
+
+    group_id: str
+    user_id: str
+    membership_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerManagedPolicyReference:
+    """A customer managed policy a permission set names by ``Path`` + ``Name``: the policy of that name in each
+    account the permission set is provisioned to."""
+
+    name: str
+    path: str = "/"
+
+    def arn_in(self, account_id: str, partition: str = "aws") -> str:
+        return f"arn:{partition}:iam::{account_id}:policy{self.path}{self.name}"
+
+
+@dataclass(frozen=True)
+class PermissionSetBoundary:
+    """A permission set's permissions boundary: an AWS managed policy's ARN, or a customer managed reference."""
+
+    managed_policy_arn: str | None = None
+    customer_managed_policy: CustomerManagedPolicyReference | None = None
+
+
+@dataclass(frozen=True)
+class PermissionSet:
+    """A permission set: what Identity Center provisions as the role ``AWSReservedSSO_<name>_<hex>`` (under
+    ``/aws-reserved/sso.amazonaws.com/``) in each account it is assigned in.
+
+    ``inline_policy`` is ``None`` when it has none; ``provisioned_accounts`` are the accounts it is provisioned
+    to (``list_accounts_for_provisioned_permission_set``). The access itself is decided on the provisioned
+    roles, as IAM sees them in the account files: these fields say what Identity Center meant them to hold.
+    """
+
+    arn: str
+    name: str
+    description: str | None
+    session_duration: str | None  # ISO 8601, e.g. "PT8H"
+    inline_policy: PolicyDocument | None
+    managed_policy_arns: tuple[str, ...]
+    customer_managed_policies: tuple[CustomerManagedPolicyReference, ...]
+    permissions_boundary: PermissionSetBoundary | None
+    provisioned_accounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccountAssignment:
+    """A user or group given a permission set in an account (sso-admin ``list_account_assignments``)."""
+
+    account_id: str
+    permission_set_arn: str
+    principal_type: PrincipalType
+    principal_id: str
+
+
+@dataclass(frozen=True)
+class IdentityCenter:
+    """The identity-center file: one IAM Identity Center instance, its identity store and its assignments.
+
+    ``users`` and ``groups`` are keyed by their ids, ``permission_sets`` by ARN. ``incomplete`` holds one
+    phrase per part the collector could not read (a failed call, named in the file's ``Errors``); the same
+    phrases are warnings on the snapshot.
+    """
+
+    instance_arn: str
+    identity_store_id: str
+    source: str
+    users: Mapping[str, IdentityCenterUser]
+    groups: Mapping[str, IdentityCenterGroup]
+    memberships: tuple[GroupMembership, ...]
+    permission_sets: Mapping[str, PermissionSet]
+    assignments: tuple[AccountAssignment, ...]
+    owner_account_id: str | None = None
+    name: str | None = None
+    incomplete: tuple[str, ...] = ()
+
+    @property
+    def partition(self) -> str:
+        """The partition of the instance ARN (``aws`` unless it says otherwise)."""
+        parts = self.instance_arn.split(":", 2)
+        return parts[1] if len(parts) > 2 and parts[1] else "aws"
+
+    def groups_of(self, user_id: str) -> tuple[str, ...]:
+        """The ids of the groups ``user_id`` is a member of, sorted."""
+        return tuple(sorted({m.group_id for m in self.memberships if m.user_id == user_id}))
+
+    def members_of(self, group_id: str) -> tuple[str, ...]:
+        """The ids of the users in group ``group_id``, sorted."""
+        return tuple(sorted({m.user_id for m in self.memberships if m.group_id == group_id}))
+
+
 @dataclass(frozen=True)
 class Snapshot:
     accounts: Mapping[str, Account]
     organization: Organization | None = None
     warnings: tuple[str, ...] = ()
     aws_managed_policies: Mapping[str, ManagedPolicy] = field(default_factory=dict)  # from files with no account
+    identity_center: IdentityCenter | None = None  # the identity-center file, when the snapshot has one
 
     # -- lookups -----------------------------------------------------------
     def principal(self, arn: str) -> Principal | None:

@@ -2,7 +2,8 @@
 
 A snapshot is a set of JSON files: one per account in the shape of
 ``aws iam get-account-authorization-details`` and, optionally, one
-organization file (see the README). Every input problem is raised here as a
+organization file and one IAM Identity Center file (see the README and
+:func:`_read_identity_center`). Every input problem is raised here as a
 :class:`SnapshotError` whose message names the file and what is wrong.
 Problems that leave an answer possible but less certain (a managed policy
 referenced but not exported, a truncated export, an incomplete organization
@@ -56,6 +57,7 @@ import re
 import stat
 import sys
 import urllib.parse
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Collection, Iterable, Iterator, Sized
 
@@ -63,12 +65,20 @@ from ..gcpause import paused_gc
 from ..progress import SILENT, Progress, Task
 from .model import (
     Account,
+    AccountAssignment,
     AttachedPolicy,
     Condition,
+    CustomerManagedPolicyReference,
     Group,
+    GroupMembership,
+    IdentityCenter,
+    IdentityCenterGroup,
+    IdentityCenterUser,
     ManagedPolicy,
     OrgPolicy,
     Organization,
+    PermissionSet,
+    PermissionSetBoundary,
     PolicyDocument,
     Role,
     Snapshot,
@@ -270,6 +280,7 @@ def _snapshot(items: Iterable[tuple[str, Any]], from_folder: Collection[str], wa
     accounts: dict[str, Account] = {}
     aws_managed: dict[str, ManagedPolicy] = {}
     organization: Organization | None = None
+    identity_center: IdentityCenter | None = None
     sources = []
     manifests: list[tuple[str, dict]] = []
     file_warnings: list[str] = []
@@ -296,12 +307,19 @@ def _snapshot(items: Iterable[tuple[str, Any]], from_folder: Collection[str], wa
                     raise SnapshotError(f"{source}: a second organization file (the first is {organization.source})")
                 organization = _read_organization(data, source, parser)
                 file_warnings.extend(organization.incomplete)
+            elif _is_identity_center_file(data):
+                if identity_center is not None:
+                    raise SnapshotError(f"{source}: a second Identity Center file (the first is "
+                                        f"{identity_center.source})")
+                identity_center, found = _read_identity_center(data, source, parser)
+                file_warnings.extend(found)
             elif source in from_folder:
                 file_warnings.append(f"{source} is not an account, organization or manifest file: skipped")
             else:
                 raise SnapshotError(
-                    f"{source}: neither an account file (keys {', '.join(ACCOUNT_KEYS)}) "
-                    "nor an organization file (keys Organization, Accounts, ...)"
+                    f"{source}: neither an account file (keys {', '.join(ACCOUNT_KEYS)}), "
+                    "an organization file (keys Organization, Accounts, ...) "
+                    "nor an Identity Center file (key Instances)"
                 )
         except RecursionError:  # a safety net: data built in code, deeper than any check above expects
             raise SnapshotError(f"{source}: {_TOO_DEEP}") from None
@@ -315,6 +333,7 @@ def _snapshot(items: Iterable[tuple[str, Any]], from_folder: Collection[str], wa
     for source, manifest in manifests:
         collection_warnings.extend(_manifest_warnings(manifest, source))
         collection_warnings.extend(_unfinished_warnings(manifest, source, accounts, organization))
+        collection_warnings.extend(_identity_center_manifest_warnings(manifest, source, identity_center))
     warnings = [*warnings, *collection_warnings, *file_warnings, *_missing_policy_warnings(accounts, aws_managed)]
     if organization is None:
         warnings.append("no organization file: SCPs and RCPs are not evaluated, so an allowed answer assumes they allow")
@@ -323,7 +342,28 @@ def _snapshot(items: Iterable[tuple[str, Any]], from_folder: Collection[str], wa
         for account_id in outside:
             warnings.append(f"{accounts[account_id].source}: account {account_id} is not in the organization file; "
                             "no SCP or RCP is applied to it")
-    return Snapshot(accounts=accounts, organization=organization, warnings=tuple(warnings), aws_managed_policies=aws_managed)
+    return Snapshot(accounts=accounts, organization=organization, warnings=tuple(warnings), aws_managed_policies=aws_managed,
+                    identity_center=identity_center)
+
+
+def _identity_center_manifest_warnings(manifest: dict, source: str,
+                                       identity_center: IdentityCenter | None) -> list[str]:
+    """What the manifest says of the Identity Center collection (``identity_center``: written by ``--org``
+    runs): a failure, or a run that stopped before it; an answer about Identity Center users depends on it."""
+    record = manifest.get("identity_center")
+    if not isinstance(record, dict):
+        return []
+    status = record.get("status") if isinstance(record.get("status"), str) else None
+    code = record.get("error_code") if isinstance(record.get("error_code"), str) else None
+    if code is not None:
+        _check_text(code, f"{source}: identity_center", "error_code")
+    if status == "failed":
+        return [f"{source}: IAM Identity Center could not be collected ({code}); its users' sign-ins to their "
+                "permission sets' roles are missing, so paths from them are unknown"]
+    if status not in _SETTLED and identity_center is None and not manifest.get("finished_at"):
+        return [f"the collection in {source} did not finish: IAM Identity Center was not collected; its users' "
+                "sign-ins to their permission sets' roles are missing, so paths from them are unknown"]
+    return []
 
 
 def _manifest_warnings(manifest: dict, source: str) -> list[str]:
@@ -778,6 +818,24 @@ def _is_account_file(data: Any) -> bool:
 
 def _is_organization_file(data: Any) -> bool:
     return isinstance(data, dict) and "Organization" in data
+
+
+def _is_identity_center_file(data: Any) -> bool:
+    """The identity-center file: ``Instances`` (sso-admin ``list_instances``), each with its identity store's
+    users and groups and its permission sets and assignments (see :func:`_read_identity_center`).
+
+    Other AWS answers have an ``Instances`` list too (``ec2 run-instances``, ``opsworks describe-instances``):
+    the file is one only if its instances are Identity Center's (each entry that is an object names an
+    ``InstanceArn`` or an ``IdentityStoreId``), or it has none.
+    """
+    if not isinstance(data, dict) or "Organization" in data or "Instances" not in data:
+        return False
+    instances = data["Instances"]
+    if not isinstance(instances, list):
+        return "Errors" in data  # malformed, but graphiam's own: the reader says what is wrong
+    entries = [entry for entry in instances if isinstance(entry, dict)]
+    return all("InstanceArn" in entry or "IdentityStoreId" in entry for entry in entries) and (
+        bool(entries) or not instances)
 
 
 # -- documents ---------------------------------------------------------------
@@ -1263,3 +1321,230 @@ def _read_organization(data: dict, source: str, parser: DocumentParser) -> Organ
         if path is None or path[0] not in root_ids:
             raise SnapshotError(f"{source}: the parent chain of {node_id} does not lead to a root (a cycle?)")
     return organization
+
+
+# -- the Identity Center file ------------------------------------------------------------
+
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_PRINCIPAL_TYPES = ("USER", "GROUP")
+# what each collector call that failed leaves unknown (the file's Errors)
+_UNKNOWN_AFTER = {
+    "ListUsers": "its users are unknown, so assignments to them cannot be followed",
+    "ListGroups": "its groups are unknown, so assignments to them cannot be followed",
+    "ListGroupMemberships": "the group's members are unknown, so sign-ins through the group are missing",
+    "ListPermissionSets": "its permission sets are unknown, so their assignments are missing",
+    "DescribePermissionSet": "the permission set's name is unknown, so the roles it provisioned cannot be found",
+    "GetInlinePolicyForPermissionSet": "the permission set's inline policy is unknown (access is decided on the "
+                                       "roles it provisioned, which the account files hold)",
+    "ListManagedPoliciesInPermissionSet": "the permission set's managed policies are unknown (access is decided on "
+                                          "the roles it provisioned, which the account files hold)",
+    "ListCustomerManagedPolicyReferencesInPermissionSet": "the permission set's customer managed policies are "
+                                                          "unknown (access is decided on the roles it provisioned, "
+                                                          "which the account files hold)",
+    "GetPermissionsBoundaryForPermissionSet": "the permission set's permissions boundary is unknown (access is "
+                                              "decided on the roles it provisioned, which the account files hold)",
+    "ListAccountsForProvisionedPermissionSet": "where the permission set is provisioned is unknown, so its "
+                                               "assignments there may be missing",
+    "ListPermissionSetsProvisionedToAccount": "which permission sets the account has is unknown, so its "
+                                              "assignments may be missing",
+    "ListAccountAssignments": "those assignments are unknown, so sign-ins through them are missing",
+}
+
+
+def _read_identity_center(data: dict, source: str, parser: DocumentParser) -> tuple[IdentityCenter | None, list[str]]:
+    """The identity-center file: the IAM Identity Center instance, and warnings.
+
+    The file (``graphiam collect --org`` writes ``identity-center.json``) holds
+    the boto3 answers, keys as boto3 returns them::
+
+        {"Instances": [{                           # sso-admin list_instances
+            "InstanceArn": "arn:aws:sso:::instance/ssoins-...", "IdentityStoreId": "d-...", "OwnerAccountId": ...,
+            "Users": [...],                        # identitystore list_users (UserId, UserName, DisplayName, Emails)
+            "Groups": [...],                       # identitystore list_groups (GroupId, DisplayName)
+            "GroupMemberships": [...],             # list_group_memberships of every group (GroupId, MemberId.UserId)
+            "PermissionSets": [{
+                "PermissionSet": {...},            # describe_permission_set (PermissionSetArn, Name, ...)
+                "InlinePolicy": "...",             # get_inline_policy_for_permission_set ("" when none)
+                "AttachedManagedPolicies": [...],  # list_managed_policies_in_permission_set (Arn, Name)
+                "CustomerManagedPolicyReferences": [...],  # (Name, Path)
+                "PermissionsBoundary": {...},      # get_permissions_boundary_for_permission_set, when it has one
+                "AccountIds": [...]}],             # the accounts it is provisioned to
+            "AccountAssignments": [...]}],         # list_account_assignments (AccountId, PermissionSetArn,
+                                                   # PrincipalType USER|GROUP, PrincipalId)
+         "Errors": [{"Operation", "ErrorCode", "Message", ...}]}  # the collector's calls that failed
+
+    One instance is read: the one with permission sets or assignments (an
+    organization has one such instance; account instances hold neither).
+    Each failed call in ``Errors`` is a warning naming what it leaves unknown.
+    """
+    instances = _objects(data.get("Instances"), f"{source}: Instances")
+    incomplete = [_collection_error(entry, f"{source}: Errors[{index}]", source)
+                  for index, entry in enumerate(_objects(data.get("Errors"), f"{source}: Errors"))]
+    read = [_read_instance(entry, f"{source}: Instances[{index}]", source, parser)
+            for index, entry in enumerate(instances)]
+    if not read:
+        return None, [f"{source} lists no IAM Identity Center instance: no Identity Center user is in the snapshot",
+                      *incomplete]
+    warnings = list(incomplete)
+    used = [center for center in read if center.permission_sets or center.assignments]
+    if len(used) > 1:
+        raise SnapshotError(f"{source}: {len(used)} Identity Center instances with permission sets "
+                            f"({', '.join(c.instance_arn for c in used)}); an organization has one, give its file alone")
+    chosen = used[0] if used else read[0]
+    for center in read:
+        if center is not chosen:
+            warnings.append(f"{source}: Identity Center instance {center.instance_arn} has no permission sets or "
+                            "account assignments: skipped")
+    return replace(chosen, incomplete=tuple(incomplete)), warnings
+
+
+def _collection_error(entry: dict, where: str, source: str) -> str:
+    operation = _field(entry, "Operation", where)
+    code = _optional(entry, "ErrorCode", where) or "an error"
+    targets = []
+    for key, label in (("GroupId", "group"), ("PermissionSetArn", "permission set"), ("AccountId", "account")):
+        value = _optional(entry, key, where)
+        if value:
+            targets.append(f"{label} {value}")
+    on = f" for {' in '.join(targets)}" if targets else ""
+    unknown = _UNKNOWN_AFTER.get(operation, "what it reads is unknown")
+    return f"{source}: the collector's {operation}{on} failed ({code}): {unknown}"
+
+
+def _account_id(value: Any, where: str, key: str) -> str:
+    if not isinstance(value, str) or not _ACCOUNT_ID.fullmatch(value):
+        raise SnapshotError(f"{where}: {key} must be a 12-digit account id, found {value!r:.60}")
+    return value
+
+
+def _read_instance(entry: dict, where: str, source: str, parser: DocumentParser) -> IdentityCenter:
+    instance_arn = _field(entry, "InstanceArn", where)
+    if ":sso:::instance/" not in instance_arn or not instance_arn.startswith("arn:"):
+        raise SnapshotError(f"{where}: InstanceArn {instance_arn!r} is not an Identity Center instance ARN "
+                            "(arn:aws:sso:::instance/ssoins-...)")
+    owner = entry.get("OwnerAccountId")
+    users: dict[str, IdentityCenterUser] = {}
+    for index, raw in enumerate(_objects(entry.get("Users"), f"{where} Users")):
+        here = f"{where} Users[{index}]"
+        user_id = _field(raw, "UserId", here)
+        if user_id in users:
+            raise SnapshotError(f"{here}: UserId {user_id} is listed twice")
+        users[user_id] = IdentityCenterUser(user_id=user_id, user_name=_field(raw, "UserName", here),
+                                            display_name=_optional(raw, "DisplayName", here) or None,
+                                            emails=_emails(raw, here))
+    groups: dict[str, IdentityCenterGroup] = {}
+    for index, raw in enumerate(_objects(entry.get("Groups"), f"{where} Groups")):
+        here = f"{where} Groups[{index}]"
+        group_id = _field(raw, "GroupId", here)
+        if group_id in groups:
+            raise SnapshotError(f"{here}: GroupId {group_id} is listed twice")
+        groups[group_id] = IdentityCenterGroup(group_id=group_id,
+                                               display_name=_optional(raw, "DisplayName", here) or group_id,
+                                               description=_optional(raw, "Description", here) or None)
+    memberships: dict[tuple[str, str], GroupMembership] = {}
+    for index, raw in enumerate(_objects(entry.get("GroupMemberships"), f"{where} GroupMemberships")):
+        here = f"{where} GroupMemberships[{index}]"
+        member = raw.get("MemberId")
+        if not isinstance(member, dict):
+            raise SnapshotError(f"{here}: MemberId must be an object such as {{\"UserId\": \"...\"}}")
+        membership = GroupMembership(group_id=_field(raw, "GroupId", here), user_id=_field(member, "UserId",
+                                                                                             f"{here} MemberId"),
+                                     membership_id=_optional(raw, "MembershipId", here) or None)
+        memberships.setdefault((membership.group_id, membership.user_id), membership)
+    permission_sets: dict[str, PermissionSet] = {}
+    for index, raw in enumerate(_objects(entry.get("PermissionSets"), f"{where} PermissionSets")):
+        here = f"{where} PermissionSets[{index}]"
+        found = _permission_set(raw, here, parser)
+        if found.arn in permission_sets:
+            raise SnapshotError(f"{here}: PermissionSetArn {found.arn} is listed twice")
+        permission_sets[found.arn] = found
+    assignments: dict[tuple, AccountAssignment] = {}
+    for index, raw in enumerate(_objects(entry.get("AccountAssignments"), f"{where} AccountAssignments")):
+        here = f"{where} AccountAssignments[{index}]"
+        principal_type = raw.get("PrincipalType")
+        if principal_type not in _PRINCIPAL_TYPES:
+            raise SnapshotError(f"{here}: PrincipalType must be \"USER\" or \"GROUP\", found {principal_type!r:.60}")
+        assignment = AccountAssignment(account_id=_account_id(raw.get("AccountId"), here, "AccountId"),
+                                       permission_set_arn=_field(raw, "PermissionSetArn", here),
+                                       principal_type=principal_type, principal_id=_field(raw, "PrincipalId", here))
+        assignments.setdefault((assignment.account_id, assignment.permission_set_arn, assignment.principal_type,
+                                assignment.principal_id), assignment)
+    return IdentityCenter(
+        instance_arn=instance_arn,
+        identity_store_id=_field(entry, "IdentityStoreId", where),
+        source=source,
+        users=users,
+        groups=groups,
+        memberships=tuple(memberships[k] for k in sorted(memberships)),
+        permission_sets=permission_sets,
+        assignments=tuple(assignments[k] for k in sorted(assignments)),
+        owner_account_id=None if owner is None else _account_id(owner, where, "OwnerAccountId"),
+        name=_optional(entry, "Name", where) or None,
+    )
+
+
+def _emails(raw: dict, where: str) -> tuple[str, ...]:
+    """``Emails[].Value``, the primary address first."""
+    found = []
+    for index, email in enumerate(_objects(raw.get("Emails"), f"{where} Emails")):
+        value = _field(email, "Value", f"{where} Emails[{index}]")
+        found.append((email.get("Primary") is not True, index, value))
+    return tuple(value for _, _, value in sorted(found))
+
+
+def _permission_set(raw: dict, where: str, parser: DocumentParser) -> PermissionSet:
+    described = raw.get("PermissionSet")
+    if not isinstance(described, dict):
+        raise SnapshotError(f"{where}: PermissionSet must be the describe_permission_set object")
+    arn = _field(described, "PermissionSetArn", f"{where} PermissionSet")
+    if not arn.startswith("arn:") or ":sso:::" not in arn:  # moto writes arn:aws:sso:::instance/ssoins-.../ps-...
+        raise SnapshotError(f"{where} PermissionSet: PermissionSetArn {arn!r} is not a permission set ARN "
+                            "(arn:aws:sso:::permissionSet/ssoins-.../ps-...)")
+    name = _optional(described, "Name", f"{where} PermissionSet")
+    inline = raw.get("InlinePolicy")
+    document = None
+    if inline not in (None, ""):
+        document = parser.parse(inline, f"{where} ({name or arn}) InlinePolicy")
+    managed = tuple(_field(p, "Arn", f"{where} AttachedManagedPolicies[{i}]")
+                    for i, p in enumerate(_objects(raw.get("AttachedManagedPolicies"),
+                                                   f"{where} AttachedManagedPolicies")))
+    references = tuple(_reference(p, f"{where} CustomerManagedPolicyReferences[{i}]")
+                       for i, p in enumerate(_objects(raw.get("CustomerManagedPolicyReferences"),
+                                                      f"{where} CustomerManagedPolicyReferences")))
+    boundary = None
+    given = raw.get("PermissionsBoundary")
+    if given is not None:
+        here = f"{where} PermissionsBoundary"
+        if not isinstance(given, dict):
+            raise SnapshotError(f"{here}: must be an object")
+        reference = given.get("CustomerManagedPolicyReference")
+        if reference is not None and not isinstance(reference, dict):
+            raise SnapshotError(f"{here}: CustomerManagedPolicyReference must be an object with Name and Path")
+        boundary = PermissionSetBoundary(
+            managed_policy_arn=_optional(given, "ManagedPolicyArn", here) or None,
+            customer_managed_policy=None if reference is None else _reference(reference,
+                                                                             f"{here} CustomerManagedPolicyReference"))
+        if boundary.managed_policy_arn is None and boundary.customer_managed_policy is None:
+            raise SnapshotError(f"{here}: has neither ManagedPolicyArn nor CustomerManagedPolicyReference")
+    accounts = raw.get("AccountIds")
+    if accounts is not None and not isinstance(accounts, list):
+        raise SnapshotError(f"{where}: AccountIds must be a list of account ids")
+    return PermissionSet(
+        arn=arn,
+        name=name,
+        description=_optional(described, "Description", f"{where} PermissionSet") or None,
+        session_duration=_optional(described, "SessionDuration", f"{where} PermissionSet") or None,
+        inline_policy=document,
+        managed_policy_arns=managed,
+        customer_managed_policies=references,
+        permissions_boundary=boundary,
+        provisioned_accounts=tuple(sorted({_account_id(a, where, f"AccountIds[{i}]")
+                                           for i, a in enumerate(accounts or ())})),
+    )
+
+
+def _reference(raw: dict, where: str) -> CustomerManagedPolicyReference:
+    path = _optional(raw, "Path", where, "/") or "/"
+    if not (path.startswith("/") and path.endswith("/")):
+        raise SnapshotError(f"{where}: Path must begin and end with /, found {path!r:.60}")
+    return CustomerManagedPolicyReference(name=_field(raw, "Name", where), path=path)
