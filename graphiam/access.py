@@ -162,7 +162,24 @@ class AccessGraph:
     def who_can(self, target: str, context: Context | None = None, escalation: bool = False) -> list[ReachRow]:
         """Everything that reaches ``target``, under the stated request when ``context`` is given; with
         ``escalation``, through technique hops too."""
-        return who_can(self.graph, self.resolve(target), self._view(context), escalation)
+        target_arn = self.resolve(target)
+        return [self._with_subject(row, target_arn) for row in
+                who_can(self.graph, target_arn, self._view(context), escalation)]
+
+    def _with_subject(self, row: ReachRow, target: str) -> ReachRow:
+        """A provider's row with the subjects its trust lets in, in plain words (graphiam.policy.federation)."""
+        if row.kind != "federated":
+            return row
+        from dataclasses import replace
+
+        from .policy.federation import decision_subjects
+
+        role = self.snapshot.role(row.via or target)
+        if role is None:
+            return row
+        subjects = decision_subjects(row.arn, self.engine.decide_federated(row.arn, role))
+        text = " or ".join(dict.fromkeys(s.text for s in subjects))
+        return replace(row, subject=text or None)
 
     def _view(self, context: Context | None) -> RequestView | None:
         return RequestView(self.graph, stated_context(context)) if context else None

@@ -340,15 +340,36 @@ def _print_result(result: PathResult, as_json: bool) -> None:
 
 
 def _print_rows(rows: list[ReachRow], as_json: bool, subject: str, heading: str, facts: list[dict] | None = None,
-                warnings: Sequence[str] = ()) -> None:
+                warnings: Sequence[str] = (), sign_in_facts: Sequence[dict] | None = None) -> None:
     if as_json:
         out: dict = {"subject": subject, "rows": [r.to_dict() for r in rows]}
         if facts is not None:
             out["trust_facts"] = facts
+        if sign_in_facts is not None:
+            out["identity_center_facts"] = list(sign_in_facts)
         out["warnings"] = list(warnings)
         _json(out)
         return
-    _out(rows_text(rows, heading, facts or (), _terminal_width()))
+    text = rows_text(rows, heading, facts or (), _terminal_width())
+    for fact in sign_in_facts or ():
+        text += "\n" + _sign_in_fact_text(fact)
+    _out(text)
+
+
+_SIGN_IN_FACTS = {
+    "role_not_provisioned": "is assigned in account {account}, but its role is not provisioned there: {who} cannot sign in",
+    "trust_denies": "has role {role}, whose trust does not let the Identity Center provider in: {who} cannot sign in",
+    "account_not_in_snapshot": "is assigned in account {account}, which the snapshot does not hold",
+    "unknown_permission_set": "is assigned in account {account}, but the identity-center file does not describe it",
+    "unknown_principal": "is assigned in account {account} to {who}, whom the identity store listing does not hold",
+}
+
+
+def _sign_in_fact_text(fact: dict) -> str:
+    """One Identity Center fact as a who-can note line."""
+    what = _SIGN_IN_FACTS.get(fact["kind"], fact["kind"]).format(
+        account=fact.get("account"), role=fact.get("role"), who=", ".join(fact.get("principals") or ()) or "nobody")
+    return f"  note: Identity Center permission set {fact.get('permission_set_name') or fact.get('permission_set')} {what}"
 
 
 def _terminal_width() -> int | None:
@@ -836,11 +857,14 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
                     warnings=access.warnings)
         return EXIT_OK
     if args.command == "who-can":
+        from .queries.identity_center import identity_center_facts
+
         subject = access.resolve(args.target)
         facts = [f for f in access.trust_facts if f["role"] == subject]
+        sign_in_facts = identity_center_facts(access.graph, subject)
         _print_rows(access.who_can(subject, _context(args), args.escalation), args.json, subject,
                     f"Who can reach {subject}" + (" (with escalation techniques):" if args.escalation else ":"), facts,
-                    access.warnings)
+                    access.warnings, sign_in_facts)
         return EXIT_OK
     if args.command == "export":
         from .present.export import write_export  # its ExportError is a QueryError: one line, exit code 2

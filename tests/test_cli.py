@@ -1293,3 +1293,35 @@ def test_findings_exit_codes_json_and_sarif(sample_dir, tmp_path):
     folder = clean.write(tmp_path / "clean")
     code, none = run_json("findings", "--data", folder)
     assert code == 0 and none["findings"] == []
+
+
+def test_who_can_says_which_subjects_a_provider_lets_in(sample_dir):
+    code, data = run_json("who-can", "GitHubActions", "--data", sample_dir)
+    (row,) = [r for r in data["rows"] if r["kind"] == "federated"]
+    assert row["subject"] == "acme/app on refs/heads/main"
+    assert all(r["subject"] is None for r in data["rows"] if r["kind"] != "federated")
+    assert "subject: acme/app on refs/heads/main" in run("who-can", "GitHubActions", "--data", sample_dir).stdout
+
+
+# -- IAM Identity Center: a person's path, and who-can's notes on assignments it cannot follow ---------------
+
+def test_identity_center_people_on_the_command_line(tmp_path):
+    org = Org()
+    for account_id in ("111111111111", "222222222222", "333333333333"):
+        org.account(account_id).user("local")
+    center = org.identity_center()
+    alice = center.user("alice@example.com", emails=["alice@example.com"], display_name="Alice")
+    bob = center.user("bob", emails=["bob@example.com"])
+    admin = center.permission_set("AdministratorAccess", allow("*"))
+    center.assign("333333333333", admin, user=alice)
+    center.assign("222222222222", admin, user=bob, provision=False)
+    org.full_access_everywhere()
+    folder = org.write(tmp_path / "org")
+    role = center.role_arn(admin, "333333333333")
+    code, data = run_json("path", "alice@example.com", role, "--data", folder, "--no-cache")
+    assert code == 0 and [h["action"] for h in data["path"]] == ["sts:AssumeRoleWithSAML"]
+    code, data = run_json("who-can", "222222222222", "--data", folder, "--no-cache")
+    (fact,) = data["identity_center_facts"]
+    assert fact["kind"] == "role_not_provisioned" and fact["permission_set_name"] == "AdministratorAccess"
+    text = run("who-can", "222222222222", "--data", folder, "--no-cache").stdout
+    assert "its role is not provisioned there" in text

@@ -61,7 +61,7 @@ EDGE_COLUMNS: tuple[str, ...] = (
     "condition_keys", "granted_by", "cross_account",
 )
 REACH_COLUMNS: tuple[str, ...] = ("arn", "kind", "account", "hops", "action", "service", "conditional", "via",
-                                  "conditions", "techniques")
+                                  "conditions", "techniques", "subject")
 PRIVESC_COLUMNS: tuple[str, ...] = ("principal", "account", "hops", "techniques", "first_hop", "conditional")
 
 TEXT = "str"  # pandas 3's default string dtype (StringDtype with NaN as the missing value)

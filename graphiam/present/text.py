@@ -255,6 +255,8 @@ def _row_notes(row: ReachRow) -> str:
         notes.append(row.kind)
     if row.techniques:
         notes.append("by " + " then ".join(row.techniques))
+    if row.subject:
+        notes.append(f"subject: {row.subject}")
     return ", ".join(notes)
 
 

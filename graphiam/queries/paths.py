@@ -262,11 +262,14 @@ class ReachRow:
     conditions: tuple[str, ...] = ()
     # with escalation: the ids of the techniques on the row's chain, in path order
     techniques: tuple[str, ...] = ()
+    # an identity provider's row: who its trust lets in, in plain words ("any branch of org/repo")
+    subject: str | None = None
 
     def to_dict(self) -> dict:
         return {"arn": self.arn, "kind": self.kind, "account": self.account, "hops": self.hops,
                 "action": self.action, "service": self.service, "conditional": self.conditional,
-                "via": self.via, "conditions": list(self.conditions), "techniques": list(self.techniques)}
+                "via": self.via, "conditions": list(self.conditions), "techniques": list(self.techniques),
+                "subject": self.subject}
 
 
 def _condition_keys(data: dict) -> list[str]:

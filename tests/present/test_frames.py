@@ -306,7 +306,9 @@ def as_row(record: dict) -> ReachRow:
     def split(text: str) -> tuple[str, ...]:
         return tuple(text.split(", ")) if text else ()
 
-    return ReachRow(**{**record, "conditions": split(record["conditions"]), "techniques": split(record["techniques"])})
+    subject = record["subject"] if isinstance(record["subject"], str) else None  # missing: NaN in the frame
+    return ReachRow(**{**record, "conditions": split(record["conditions"]), "techniques": split(record["techniques"]),
+                       "subject": subject})
 
 
 @pytest.mark.parametrize("source", ["grace", "erin", "ivan", role_arn(PROD, "Deploy"), "sam", "legacy-ci"])
