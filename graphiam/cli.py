@@ -6,8 +6,8 @@ Exit codes (:class:`ExitCode`, documented in the README):
   2    BAD_INPUT: unreadable or malformed snapshot or check file, unknown or
        ambiguous name, a message that is not an AccessDenied text, bad
        arguments, no credentials
-  3    SOME_ACCOUNTS_FAILED: collect: some accounts could not be collected
-       (the others were)
+  3    SOME_ACCOUNTS_FAILED: collect: some accounts (or IAM Identity Center)
+       could not be collected (the others were)
   70   INTERNAL_ERROR (sysexits' EX_SOFTWARE): a bug in graphiam. Any
        unexpected exception ends with one line on standard error,
        ``graphiam: internal error: <what> (run with --debug for the
@@ -298,6 +298,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--connect-timeout", type=float, metavar="SECONDS", help="per API call (default: botocore's, 60)")
     p.add_argument("--read-timeout", type=float, metavar="SECONDS", help="per API call (default: botocore's, 60)")
     p.add_argument("--resume", action="store_true", help="skip accounts whose file is already in SNAPSHOT_DIR")
+    p.add_argument("--no-identity-center", action="store_true",
+                   help="with --org: do not export IAM Identity Center (identity-center.json)")
+    p.add_argument("--identity-center-region", metavar="REGION",
+                   help="the region of the Identity Center instance (default: --region's)")
 
     p = command("diff", help="what a change opens: edges and paths added or removed between two snapshots (CI gate)")
     p.add_argument("--old", action="append", required=True, metavar="PATH", help="the snapshot before (repeatable)")
@@ -717,6 +721,8 @@ def _collect(args: argparse.Namespace) -> int:
         role_arns=tuple(args.role_arn),
         workers=args.workers,
         resume=args.resume,
+        identity_center=not args.no_identity_center,
+        identity_center_region=args.identity_center_region,
     )
     try:
         report = collect(options, default_progress_stream(quiet=args.json or args.quiet))
@@ -737,7 +743,11 @@ def _collect(args: argparse.Namespace) -> int:
         for outcome in report.failed:
             _line(f"  account {outcome.account_id}{f' ({outcome.name})' if outcome.name else ''} failed via "
                   f"{outcome.via}: {outcome.error_code}: {outcome.error}")
-    return EXIT_SOME_ACCOUNTS_FAILED if report.failed else EXIT_OK
+        center = getattr(report, "identity_center", None)
+        if center:
+            _line(f"  IAM Identity Center: {center.get('status')}"
+                  + "".join(f"; {warning}" for warning in center.get("warnings") or ()))
+    return EXIT_SOME_ACCOUNTS_FAILED if report.failed or report.identity_center_failed else EXIT_OK
 
 
 def _progress(args: argparse.Namespace) -> Progress:
