@@ -442,8 +442,15 @@ def _check_problem(check: object) -> str | None:
     """What is wrong with one check entry (the text after ``checks[i]``), or ``None``."""
     if not isinstance(check, dict):
         return f" must be an object, not {_json_type(check)}"
+    if "findings" in check:
+        if check["findings"] not in ("high", "medium", "low"):
+            return ".findings must be the lowest severity counted: \"high\", \"medium\" or \"low\""
+        limit = check.get("at_most", 0)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            return ".at_most must be a count (0 or more)"
+        return None if "name" not in check or isinstance(check["name"], str) else ".name must be a string"
     if not ("why" in check or {"source", "target", "expect"} <= check.keys()):
-        return " needs either \"why\" or \"source\", \"target\" and \"expect\""
+        return " needs either \"why\", \"findings\" or \"source\", \"target\" and \"expect\""
     for key in _CHECK_STRINGS:
         if key in check and not isinstance(check[key], str):
             return f".{key} must be a string, not {_json_type(check[key])}"
@@ -480,7 +487,8 @@ def _decide_check(access: AccessGraph, path: str, index: int, check: object) -> 
     """One entry, decided; an entry that is malformed or cannot be answered is an ``error`` outcome naming it."""
     started = time.perf_counter()
     name = check.get("name") if isinstance(check, dict) and isinstance(check.get("name"), str) else ""
-    kind = "why" if isinstance(check, dict) and "why" in check else "path"
+    kind = ("why" if isinstance(check, dict) and "why" in check else
+            "findings" if isinstance(check, dict) and "findings" in check else "path")
     where = f"{path}: checks[{index}]"
 
     def error(what: str) -> CheckOutcome:
@@ -490,6 +498,8 @@ def _decide_check(access: AccessGraph, path: str, index: int, check: object) -> 
     if problem is not None:
         return error(f"{where}{problem}")
     assert isinstance(check, dict)
+    if "findings" in check:
+        return _findings_check(access, index, name, check, started)
     try:
         if kind == "why":
             result = access.why(check["why"], check.get("service"), check.get("context"))
@@ -508,6 +518,20 @@ def _decide_check(access: AccessGraph, path: str, index: int, check: object) -> 
         return CheckOutcome(index, name, kind, EXPLAINED, result=result, seconds=seconds)
     passed = result.reachable == (check["expect"] == "reachable")
     return CheckOutcome(index, name, kind, PASS if passed else FAIL, check["expect"], result, seconds=seconds)
+
+
+def _findings_check(access: AccessGraph, index: int, name: str, check: dict, started: float) -> CheckOutcome:
+    """A check "at most N findings at this severity or above" (``{"findings": "high", "at_most": 0}``)."""
+    from .queries.findings import at_least, findings
+
+    found = at_least(findings(access.snapshot, access.graph, access.engine, privesc_result=access.privesc()),
+                     check["findings"])
+    limit = check.get("at_most", 0)
+    rules = sorted({f.rule for f in found})
+    summary = f"{len(found)} finding(s) at {check['findings']} or above" + (f": {', '.join(rules)}" if rules else "")
+    detail = "\n".join(f"{f.rule} [{f.severity}] {f.role or f.subject}: {f.message}\n    fix: {f.fix}" for f in found)
+    return CheckOutcome(index, name, "findings", PASS if len(found) <= limit else FAIL, f"at most {limit}",
+                        summary=summary, detail=detail or None, seconds=time.perf_counter() - started)
 
 
 def _run_checks(access: AccessGraph, args: argparse.Namespace) -> int:

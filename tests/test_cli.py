@@ -972,7 +972,7 @@ def test_passing_checks_are_one_line_and_failures_the_whole_story(sample_dir, tm
     (at,) = [i for i, line in enumerate(lines) if line.startswith("== FAIL  alice must reach Deploy")]
     failure = "\n".join(lines[at + 1:at + 30])
     assert "Why the direct request is denied" in failure and "Smallest fix" in failure
-    assert lines[-1] == ("2 of 3 path checks hold; 1 ticket(s) explained; 1 could not be evaluated; "
+    assert lines[-1] == ("2 of 3 checks hold; 1 ticket(s) explained; 1 could not be evaluated; "
                          "failed: alice must reach Deploy; not evaluated: ghost")
 
 
@@ -1325,3 +1325,20 @@ def test_identity_center_people_on_the_command_line(tmp_path):
     assert fact["kind"] == "role_not_provisioned" and fact["permission_set_name"] == "AdministratorAccess"
     text = run("who-can", "222222222222", "--data", folder, "--no-cache").stdout
     assert "its role is not provisioned there" in text
+
+
+def test_a_findings_check_counts_findings_at_a_severity(sample_dir, tmp_path):
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps({"checks": [
+        {"name": "few high findings", "findings": "high", "at_most": 10},
+        {"name": "no findings at all", "findings": "low", "at_most": 0},
+        {"name": "bad", "findings": "critical"},
+    ]}))
+    done = run("check", checks, "--data", sample_dir, "--junit", tmp_path / "j.xml")
+    assert done.returncode == 2
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("== PASS  few high findings  (") and "GIAM001" in line for line in lines)
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("== FAIL  no findings at all")]
+    assert "fix:" in "\n".join(lines[at:at + 4])
+    assert any(line.startswith("== ERROR  bad: ") and ".findings must be" in line for line in lines)
+    assert "but expected at most 0" in (tmp_path / "j.xml").read_text()

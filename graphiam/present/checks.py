@@ -40,6 +40,8 @@ class CheckOutcome:
     result: PathAnswer | None = None
     error: str | None = None
     seconds: float = 0.0
+    summary: str | None = None  # a findings check: the one-line count (and ids) said in its heading
+    detail: str | None = None  # a findings check: the findings, said under a failing heading
 
     @property
     def label(self) -> str:
@@ -55,6 +57,8 @@ class CheckOutcome:
             out["error"] = self.error
         if self.result is not None:
             out["result"] = self.result.to_dict()
+        if self.summary is not None:
+            out["summary"] = self.summary
         return out
 
 
@@ -75,7 +79,7 @@ class CheckSummary:
     def line(self) -> str:
         """The closing line: counts, then every failing and unevaluated check by name."""
         passed, failed, errors = (len(self.named(s)) for s in (PASS, FAIL, ERROR))
-        text = f"{passed} of {passed + failed} path checks hold; {len(self.named(EXPLAINED))} ticket(s) explained"
+        text = f"{passed} of {passed + failed} checks hold; {len(self.named(EXPLAINED))} ticket(s) explained"
         if errors:
             text += f"; {errors} could not be evaluated"
         if failed:
@@ -91,13 +95,19 @@ def heading(outcome: CheckOutcome) -> str:
         return f"== ERROR  {outcome.label}: {outcome.error}"
     if outcome.status == EXPLAINED:
         return f"== TICKET  {outcome.label}"
+    if outcome.summary is not None:
+        return f"== {outcome.status.upper()}  {outcome.label}  ({outcome.summary}; expect {outcome.expect})"
     return f"== {outcome.status.upper()}  {outcome.label}  (expect {outcome.expect})"
 
 
 def body(outcome: CheckOutcome, omit_warnings: Iterable[str] = ()) -> str | None:
     """What is said under the heading: nothing for a pass or an error, the whole story (with the fix) for a
-    failure, the explanation for a ticket."""
-    if outcome.result is None or outcome.status in (PASS, ERROR):
+    failure (a findings check: its findings), the explanation for a ticket."""
+    if outcome.status in (PASS, ERROR):
+        return None
+    if outcome.detail is not None:
+        return outcome.detail
+    if outcome.result is None:
         return None
     return path_text(outcome.result, False, omit_warnings)
 
@@ -120,9 +130,11 @@ def junit_xml(summary: CheckSummary, suite: str, omit_warnings: Sequence[str] = 
             "time": f"{outcome.seconds:.3f}"})
         text = body(outcome, omit_warnings)
         if outcome.status == FAIL:
-            assert outcome.result is not None
-            message = ("reachable, but expected unreachable" if outcome.result.reachable
-                       else "not reachable, but expected reachable")
+            if outcome.result is None:
+                message = f"{outcome.summary}, but expected {outcome.expect}"
+            else:
+                message = ("reachable, but expected unreachable" if outcome.result.reachable
+                           else "not reachable, but expected reachable")
             failure = ET.SubElement(case, "failure", {"message": message, "type": "graphiam.CheckFailed"})
             failure.text = _xml_text(text or "")
         elif outcome.status == ERROR:
