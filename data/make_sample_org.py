@@ -13,6 +13,8 @@ It (re)writes, in DIR (by default the folder of this script):
   of ``aws iam get-account-authorization-details``.  In the identity account
   (222222222222) every policy document is URL-encoded JSON text, as the raw
   IAM API returns it; elsewhere documents are JSON objects.
+* ``sample-org/identity-center.json`` - the IAM Identity Center instance: its
+  users, groups, permission sets and account assignments.
 * ``sample-checks.json`` - the reachability checks and AccessDenied tickets
   that ``SCENARIOS.md`` explains.
 
@@ -21,7 +23,8 @@ deterministic (the builder derives ids from names, dates are fixed or derived
 from names here), so rerunning produces byte-identical files; no network.
 
 The scenarios (W1-W8 working, B1-B8 broken, E1-E3 privilege-escalation
-routes, N1-N2 escalation near misses) are described in SCENARIOS.md; the
+routes, N1-N2 escalation near misses, P1-P4 Identity Center people and
+GitHub pipelines) are described in SCENARIOS.md; the
 comments tagged with the same ids below show where each one is built.
 """
 
@@ -381,6 +384,23 @@ PARTNER = "888888888888"     # a partner's account, outside the organization and
 def sso_session(name: str) -> str:
     """The session ARN IAM Identity Center gives a person who signs in to the AdministratorAccess role."""
     return f"arn:aws:sts::{IDENTITY}:assumed-role/{SSO_ADMIN_ROLE}/{name}"
+
+
+# P1: what provisioning writes (the builder derives the names from the instance, permission set and account)
+SSO_PROD_READ_ONLY = role_arn(PROD, "AWSReservedSSO_ReadOnlyAccess_9e1c342147a9abce", SSO_PATH)
+SSO_STAGING_READ_ONLY = role_arn(STAGING, "AWSReservedSSO_ReadOnlyAccess_f1025e32876c3fd5", SSO_PATH)
+SSO_SANDBOX_ADMIN = role_arn(SANDBOX, "AWSReservedSSO_AdministratorAccess_3f40f20dd999d9e8", SSO_PATH)
+# P1-P4: IAM Identity Center (its instance id names the SAML provider SSO_ADMIN_ROLE already trusts) and GitHub
+SSO_INSTANCE = "ssoins-4f1c2a9e7b3d5c60"
+GITHUB_PROVIDER = f"arn:aws:iam::{STAGING}:oidc-provider/token.actions.githubusercontent.com"
+
+
+def github_trust(subject: str | None = None, sid: str | None = None) -> dict:
+    """A trust for GitHub Actions' OIDC provider in staging: the aud claim always, the sub claim when given."""
+    condition: dict = {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}
+    if subject is not None:
+        condition["StringLike"] = {"token.actions.githubusercontent.com:sub": subject}
+    return trust({"Federated": GITHUB_PROVIDER}, "sts:AssumeRoleWithWebIdentity", condition, sid=sid)
 
 ADMIN = aws_policy("AdministratorAccess")
 READ_ONLY = aws_policy("ReadOnlyAccess")
@@ -864,21 +884,30 @@ def build_staging(acct: Account) -> None:
         managed=[READ_ONLY],
         tags=tags(owner="platform", tier="staging"),
     )
+    # P2: the safe one, pinned to one repository's main branch.
     acct.role(
         "GitHubActions",
-        trusts=[
-            trust(
-                {"Federated": f"arn:aws:iam::{STAGING}:oidc-provider/token.actions.githubusercontent.com"},
-                "sts:AssumeRoleWithWebIdentity",
-                {
-                    "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
-                    "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main"},
-                },
-            )
-        ],
+        trusts=[github_trust("repo:acme/app:ref:refs/heads/main")],
         inline={"OnToStagingDeploy": policy(assume(STAGING_DEPLOY, sid="Deploy"))},
         tags=tags(owner="platform", repo="acme/app"),
         last_used=used_recently(780),
+    )
+    # P3/P4: two more roles trusting the same GitHub provider, with looser sub conditions than GitHubActions
+    # (findings GIAM003 and GIAM004). Their permissions only read one bucket, so no admin or escalation answer
+    # depends on them.
+    acct.role(
+        "GitHubAnyRepo",
+        trusts=[github_trust(sid="AnyRepository")],
+        inline={"ReadBuildCache": policy(allow(S3_READ, ["arn:aws:s3:::acme-staging-build-cache",
+                                                        "arn:aws:s3:::acme-staging-build-cache/*"]))},
+        tags=tags(owner="platform"),
+    )
+    acct.role(
+        "GitHubAnyBranch",
+        trusts=[github_trust("repo:acme/infra:*", sid="AnyBranchOfInfra")],
+        inline={"ReadPlans": policy(allow(S3_READ, ["arn:aws:s3:::acme-staging-terraform-plans",
+                                                   "arn:aws:s3:::acme-staging-terraform-plans/*"]))},
+        tags=tags(owner="platform", repo="acme/infra"),
     )
     # Reportable: a deleted principal (now a bare unique id) and an unknown outside account.
     acct.role(
@@ -1039,6 +1068,33 @@ def build_sandbox(acct: Account) -> None:
     )
 
 
+def build_identity_center(org: Org) -> builder.IdentityCenter:
+    """P1: the organization's IAM Identity Center. Its users are named by email, so they never collide with the
+    IAM users of the same people. Provisioning reuses SSO_ADMIN_ROLE in the identity account (the role W7/B8
+    already use) and writes the other permission set roles into their accounts."""
+    center = org.identity_center(instance_id=SSO_INSTANCE)
+    for person in ("elad", "bob", "nina", "omar"):
+        email = f"{person}@acme.example.com"
+        center.user(email, display_name=person.capitalize(), emails=[email])
+    center.group("PlatformAdmins", members=["elad@acme.example.com"], description="Platform administrators")
+    center.group("SecurityAuditors", members=["nina@acme.example.com", "bob@acme.example.com"],
+                 description="Read-only access for security reviews")
+    center.permission_set("AdministratorAccess", managed=[ADMIN], description="Full access")
+    center.permission_set("ReadOnlyAccess",
+                          deny("secretsmanager:GetSecretValue", "*", sid="NoSecretValues"),
+                          managed=[READ_ONLY], description="Read-only access, secret values excluded")
+    center.assign(IDENTITY, "AdministratorAccess", group="PlatformAdmins")
+    center.assign(SANDBOX, "AdministratorAccess", user="omar@acme.example.com")
+    center.assign(PROD, "ReadOnlyAccess", group="SecurityAuditors")
+    center.assign(STAGING, "ReadOnlyAccess", group="SecurityAuditors")
+    # P1: assigned, never provisioned: the security account holds no ReadOnlyAccess role (role_not_provisioned)
+    center.assign(SECURITY, "ReadOnlyAccess", user="bob@acme.example.com", provision=False)
+    assert {center.role_arn("ReadOnlyAccess", PROD), center.role_arn("ReadOnlyAccess", STAGING),
+            center.role_arn("AdministratorAccess", SANDBOX)} == {SSO_PROD_READ_ONLY, SSO_STAGING_READ_ONLY,
+                                                                 SSO_SANDBOX_ADMIN}
+    return center
+
+
 # ---------------------------------------------------------------------------
 # checks (see SCENARIOS.md)
 # ---------------------------------------------------------------------------
@@ -1102,6 +1158,16 @@ def build_checks() -> dict:
                   sso_session("bob@acme.example.com"), ON_CALL, "unreachable"),
             reach("W8 any AWS principal that knows the ExternalId can assume PartnerIntake (world-assumable)",
                   f"arn:aws:iam::{PARTNER}:role/uploader", PARTNER_INTAKE, "reachable"),
+            reach("P1 nina (Identity Center, SecurityAuditors) signs in to the prod read-only role", "nina@acme.example.com",
+                  SSO_PROD_READ_ONLY, "reachable"),
+            reach("P1 bob (Identity Center, SecurityAuditors) signs in to the staging read-only role",
+                  "bob@acme.example.com", SSO_STAGING_READ_ONLY, "reachable"),
+            reach("P1 elad (Identity Center, PlatformAdmins) signs in to the identity account's AdministratorAccess role",
+                  "elad@acme.example.com", role_arn(IDENTITY, SSO_ADMIN_ROLE, SSO_PATH), "reachable"),
+            reach("P1 omar (Identity Center, sandbox only) cannot reach the prod read-only role", "omar@acme.example.com",
+                  SSO_PROD_READ_ONLY, "unreachable"),
+            reach("P1 omar's sandbox administrator role cannot reach prod Deploy (SCP allow-list)",
+                  SSO_SANDBOX_ADMIN, DEPLOY, "unreachable"),
             escalates("E1 build-bot runs a CodeBuild project as CodeBuildAdmin (PassRole + CreateProject + "
                       "StartBuild)", BUILD_BOT, CODEBUILD_ADMIN, "reachable"),
             reach("E1 build-bot cannot assume CodeBuildAdmin (without escalation: it trusts only CodeBuild)",
@@ -1151,6 +1217,7 @@ def build_sample() -> Org:
     build_staging(org.accounts[STAGING])
     build_security(org.accounts[SECURITY])
     build_sandbox(org.accounts[SANDBOX])
+    build_identity_center(org)
     for acct in org.accounts.values():
         list_aws_managed(acct)
     return org
@@ -1178,6 +1245,9 @@ def main(argv: list[str] | None = None) -> None:
         path = out_dir / "accounts" / f"{acct.account_id}-{acct.name.removeprefix('acme-')}.json"
         dump(path, acct.to_json())
         written.add(path)
+    if org.center is not None:
+        dump(out_dir / "identity-center.json", org.center.to_json())
+        written.add(out_dir / "identity-center.json")
     # this folder belongs to the generator: drop files a previous version wrote
     for stale in sorted(out_dir.rglob("*.json")):
         if stale not in written:

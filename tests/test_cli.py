@@ -1271,7 +1271,8 @@ def test_a_workflow_identity_of_a_provider_as_the_source(sample_dir):
     assert code == 1  # sub is compared case-sensitively
     done = run("path", "repo:acme/app:ref:refs/heads/main", "GitHubActions", "--provider", "gitlab.com",
                "--data", sample_dir)
-    assert done.returncode == 2 and f"its providers: {GITHUB}" in done.stderr
+    # staging also holds the Identity Center SAML provider (its ReadOnlyAccess permission set is provisioned there)
+    assert done.returncode == 2 and f"its providers: AWSSSO_4f1c2a9e7b3d5c60_DO_NOT_DELETE, {GITHUB}" in done.stderr
 
 
 # -- findings --------------------------------------------------------------------------------------------

@@ -231,6 +231,7 @@ def condition_label(keys: Iterable[str]) -> str:
 ELLIPSIS = "..."
 _MIN_ARN_WIDTH = 28  # narrower than this, an ARN says too little to be worth shortening further
 _MIN_VIA_WIDTH = 20
+_MIN_NOTES_WIDTH = 20  # notes are cut at the end only down to this; narrower, they run past the edge
 
 
 def shorten_middle(text: str, width: int) -> str:
@@ -268,7 +269,8 @@ def rows_text(rows: list[ReachRow], heading: str, facts: Iterable[Mapping] = (),
     ``conditional: MFA, ExternalId``, the kind of a non-IAM source). With
     ``width`` (the terminal's), the via and then the arn column are shortened
     in the middle until the table fits, never below a useful width (20 and 28
-    characters; narrower than that, the notes run past the edge).
+    characters), then the notes are cut at their end (not below 20; narrower
+    than that, they run past the edge). The JSON rows always hold everything.
     """
     lines = [heading]
     if not rows:
@@ -291,9 +293,12 @@ def rows_text(rows: list[ReachRow], heading: str, facts: Iterable[Mapping] = (),
                 else:
                     arn_width -= 1
         lines.append(f"  {'hops':>4}  {'action':<{acts}} {'arn':<{arn_width}}  {'via':<{via_width}}  notes")
+        room = None if width is None else width - (2 + 4 + 2 + acts + 1 + arn_width + 2 + via_width + 2)
         for row, action, note in zip(rows, actions, notes):
             arn = shorten_middle(arns[row.arn], arn_width)
             via = shorten_middle(vias[row.arn], via_width)
+            if room is not None and len(note) > room >= _MIN_NOTES_WIDTH:  # the notes' end gives way last
+                note = note[:room - len(ELLIPSIS)] + ELLIPSIS
             lines.append(f"  {row.hops:>4}  {action:<{acts}} {arn:<{arn_width}}  {via:<{via_width}}  {note}".rstrip())
     for fact in facts:
         what = _FACT_MEANINGS.get(fact["kind"], fact["kind"])

@@ -113,7 +113,7 @@ def test_build_command_reports_counts_timings_and_the_cache(cache_dir):
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["cache"] == "miss"
-    assert report["counts"]["accounts"] == 6 and report["counts"]["principals"] == 70
+    assert report["counts"]["accounts"] == 6 and report["counts"]["principals"] == 75
     counts = report["counts"]
     assert counts["edges"] == counts["assume_edges"] + counts["pass_edges"] + counts["technique_edges"]
     assert counts["technique_edges"] > 0

@@ -121,9 +121,9 @@ def test_frames_are_deterministic(sample):
 
 def test_principals_frame_has_every_user_and_role_sorted_by_arn(sample):
     frame = sample.principals_frame()
-    assert len(frame) == 70
+    assert len(frame) == 75
     assert frame.arn.tolist() == sorted(frame.arn)
-    assert frame.kind.value_counts().to_dict() == {"role": 40, "user": 30}
+    assert frame.kind.value_counts().to_dict() == {"role": 45, "user": 30}
     assert (frame[frame.kind == "role"].groups == "").all()
 
 
@@ -171,7 +171,7 @@ def test_list_and_tag_columns_are_sorted_and_joined():
 
 def test_roles_frame_rows_of_the_sample(sample):
     frame = sample.roles_frame()
-    assert len(frame) == 40 and frame.arn.tolist() == sorted(frame.arn)
+    assert len(frame) == 45 and frame.arn.tolist() == sorted(frame.arn)
     glass = one(frame, arn=role_arn(PROD, "BreakGlass"))
     assert glass.trusted_accounts == ID and glass.trusted_principals == "" and not glass.service_linked
     assert glass.assumers > 0 and glass.conditional_assumers == glass.assumers  # MFA on every way in
@@ -266,8 +266,13 @@ def test_service_and_outside_account_sources(edges):
     vendor = one(edges, source="arn:aws:iam::999999999999:root", target=role_arn("555555555555", "ExternalAuditor"))
     assert vendor.cross_account and vendor.conditional and "sts:ExternalId" in vendor.condition_keys.split(", ")
     saml = edges[edges.action == "sts:AssumeRoleWithSAML"]
-    assert set(saml.source) == {f"arn:aws:iam::{ID}:saml-provider/Okta",
-                                f"arn:aws:iam::{ID}:saml-provider/AWSSSO_4f1c2a9e7b3d5c60_DO_NOT_DELETE"}
+    # the SAML providers, and the four Identity Center users signing in to their permission sets' roles
+    assert set(saml.source[~saml.source.str.startswith("arn:aws:identitystore:")]) == {
+        f"arn:aws:iam::{ID}:saml-provider/Okta",
+        *(f"arn:aws:iam::{account}:saml-provider/AWSSSO_4f1c2a9e7b3d5c60_DO_NOT_DELETE"
+          for account in (ID, PROD, "444444444444", "666666666666"))}
+    assert saml.source.str.startswith("arn:aws:identitystore::d-b7e93f05fa:user/").sum() > 0
+    assert saml.source[saml.source.str.startswith("arn:aws:identitystore:")].nunique() == 4
 
 
 def test_cross_account_pivot_per_account_pair(edges):

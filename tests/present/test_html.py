@@ -140,7 +140,7 @@ def test_html_carries_what_render_text_says(sample):
 def test_access_graph_summary(sample):
     text = visible_text(sample._repr_html_())
     assert "6 in organization o-a1b2c3d4e5" in text
-    assert "70 (30 users, 40 roles; 5 groups)" in text
+    assert "75 (30 users, 45 roles; 5 groups)" in text
     edges = [d for _, _, d in sample.graph.edges(data=True) if d["edge_type"] in ("can_assume", "can_pass")]
     assume = sum(d["edge_type"] == "can_assume" for d in edges)
     assert f"edges {len(edges)} ({assume} can_assume, {len(edges) - assume} can_pass;" in text

@@ -375,4 +375,4 @@ def test_the_page_inlines_vis_network_once_and_only_the_css_it_uses(sample):
         assert text.count("A dynamic, browser-based visualization library.") == 1
     assert "data:image/png;base64" not in page  # the buttons and configurator a map turns off
     assert "div.vis-tooltip{" in vis_css() and len(vis_css()) < 5_000
-    assert len(page) < 700_000
+    assert len(page) < 750_000  # the sample organization (75 principals, Identity Center) is ~705 KB
