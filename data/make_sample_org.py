@@ -1182,6 +1182,10 @@ def build_checks() -> dict:
                   PACKER_CI, PACKER_INSTANCE, "reachable", "iam:PassRole", "ec2.amazonaws.com"),
             escalates("N2 peggy cannot become an administrator (her boundary caps the policy she may write on "
                       "herself)", PEGGY, "admin", "unreachable"),
+            # the findings summary: the risky trusts the sample holds on purpose (SCENARIOS.md), and no new one
+            {"name": "F1 findings: the two known high-severity trusts (PartnerIntake, GitHubAnyRepo), no more",
+             "findings": "high", "at_most": 2},
+            {"name": "F2 findings: seven in all (SCENARIOS.md lists them), no more", "findings": "low", "at_most": 7},
             {
                 "name": "ticket: bob's Identity Center session cannot assume OnCallResponder",
                 "why": denied + f"User: {sso_session('bob@acme.example.com')} is not authorized to perform: "
