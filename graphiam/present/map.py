@@ -355,8 +355,10 @@ def _node_tooltip(snapshot: Snapshot, node: str, data: dict, account_names: dict
     return _tooltip(lines)
 
 
-def _edge_tooltip(source: str, target: str, data: dict) -> str:
+def _edge_tooltip(source: str, target: str, data: dict, subject: str | None = None) -> str:
     lines = [source, f"  -> {target}", f"{data.get('action')}" + (f" to {data['service']}" if data.get("service") else "")]
+    if subject:
+        lines.append(f"lets in: {subject}")
     for evidence in data.get("granted_by", []):
         sid = evidence.get("sid") or f"#{evidence.get('statement')}"
         lines.append(f"granted by {evidence['layer']}: {evidence['policy']} statement {sid}")
@@ -378,6 +380,30 @@ def _denied_tooltip(result: PathAnswer) -> str:
 def _outside_node(arn: str) -> dict:
     """A path's SOURCE that is not a node: a principal of an account outside the snapshot."""
     return {"kind": "external_principal", "account": account_of(arn) or "", "name": arn.rsplit("/", 1)[-1] or arn}
+
+
+class _ProviderSubjects:
+    """Who an identity provider's edge lets in, in words ("acme/app on refs/heads/main"), asked of the engine
+    once per edge drawn (graphiam.policy.federation)."""
+
+    def __init__(self, graph: nx.MultiDiGraph, snapshot: Snapshot) -> None:
+        self.graph = graph
+        self.snapshot = snapshot
+        self._engine = None
+
+    def get(self, source: str, target: str) -> str | None:
+        if self.graph.nodes.get(source, {}).get("kind") != "federated":
+            return None
+        role = self.snapshot.role(target)
+        if role is None:
+            return None
+        from ..policy import PolicyEngine
+        from ..policy.federation import decision_subjects
+
+        if self._engine is None:
+            self._engine = PolicyEngine(self.snapshot)
+        subjects = decision_subjects(source, self._engine.decide_federated(source, role))
+        return " or ".join(dict.fromkeys(s.text for s in subjects)) or None
 
 
 def _hop_key(hop) -> str:
@@ -436,6 +462,7 @@ def map_view(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions = M
             centre=node == centre,
         ))
 
+    subjects = _ProviderSubjects(graph, snapshot)
     raw_edges = []
     for source, target, key, data in sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])):
         if source not in nodes or target not in nodes or source == target and key == MEMBER_OF:
@@ -450,7 +477,10 @@ def map_view(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions = M
         if edge_type == TECHNIQUE:
             more = len(data.get("techniques", ())) - 1
             labels.append(str(data["technique"]["id"]) + (f" +{more}" if more > 0 else ""))
-        if data.get("conditional"):
+        subject = subjects.get(source, target) if edge_type == CAN_ASSUME else None
+        if subject:  # a provider's edge: who its trust lets in, in words
+            labels.append(subject)
+        elif data.get("conditional"):
             labels.append(condition_label(_condition_keys(data)) or "conditional")
         if edge_type == MEMBER_OF:
             colour = MEMBER_GREY
@@ -471,7 +501,8 @@ def map_view(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions = M
         raw_edges.append(dict(
             id=f"{source}|{target}|{key}", source=source, target=target, key=key, edge_type=edge_type,
             label=" / ".join(labels),
-            tooltip=_edge_tooltip(source, target, data) if edge_type != MEMBER_OF else _tooltip([source, f"  member of {target}"]),
+            tooltip=(_edge_tooltip(source, target, data, subject) if edge_type != MEMBER_OF
+                     else _tooltip([source, f"  member of {target}"])),
             colour=colour, dashed=edge_type in ("can_pass", MEMBER_OF, TECHNIQUE),
             width=4.0 if highlighted else (0.5 if edge_type == MEMBER_OF else 1.5),
             highlighted=highlighted, dimmed=dimmed, conditional=bool(data.get("conditional")),

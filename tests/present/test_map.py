@@ -376,3 +376,13 @@ def test_the_page_inlines_vis_network_once_and_only_the_css_it_uses(sample):
     assert "data:image/png;base64" not in page  # the buttons and configurator a map turns off
     assert "div.vis-tooltip{" in vis_css() and len(vis_css()) < 5_000
     assert len(page) < 750_000  # the sample organization (75 principals, Identity Center) is ~705 KB
+
+
+def test_a_provider_edge_says_who_it_lets_in(sample):
+    data = page_data(render(sample)[0])
+    github = next(e for e in data["edges"] if e["from"].endswith(":oidc-provider/token.actions.githubusercontent.com")
+                  and e["to"].endswith(":role/GitHubActions"))
+    assert github["label"] == "acme/app on refs/heads/main"
+    assert "lets in: acme/app on refs/heads/main" in github["title"]
+    anyone = next(e for e in data["edges"] if e["to"].endswith(":role/GitHubAnyRepo"))
+    assert "any repository" in anyone["label"]
