@@ -122,10 +122,10 @@ class AccessGraph:
             if action != ASSUME_ROLE or service or context:
                 raise QueryError("escalation answers whether SOURCE can obtain TARGET's permissions: it takes no "
                                  "--action, --service or --context")
-            if target.strip() == "admin":  # any administrator: can SOURCE become one?
-                return self.becomes_admin(source)
-            from .queries.escalation import answer_escalation
+            from .queries.escalation import ADMIN, answer_escalation
 
+            if target.strip() == ADMIN:  # any administrator: can SOURCE become one?
+                return self.becomes_admin(source)
             return PathResult.of(answer_escalation(self.snapshot, self.graph, self.engine, source, target))
         return PathResult.of(answer_path(self.snapshot, self.graph, self.engine, source, target, action, service,
                                          context))

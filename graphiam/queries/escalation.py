@@ -65,11 +65,6 @@ class PrivescRow:
         return {"principal": self.principal, "admin": False, "becomes_admin_via": via, "hops": len(via)}
 
 
-def administrators(snapshot: Snapshot, engine: PolicyEngine) -> list[str]:
-    decider = EscalationDecider(snapshot, engine)
-    return [p.arn for p in snapshot.all_principals() if is_admin(engine, p, decider)]
-
-
 def privesc(snapshot: Snapshot, graph: nx.MultiDiGraph, engine: PolicyEngine) -> tuple[list[str], list[PrivescRow]]:
     """The administrators, and every other principal that can become one (sorted by ARN)."""
     decider = EscalationDecider(snapshot, engine)
