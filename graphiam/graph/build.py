@@ -52,6 +52,7 @@ class GraphBuilder:
         self._services: dict[str, list[str]] = {}  # role ARN -> services allowed to assume it
         self._shared = SharedDicts()
         self.identity_center_facts: list = []  # IdentityCenterFact values (graph/identity_center.py)
+        self._nodes_added = False
 
     # -- indexes -------------------------------------------------------------------
     def _by_account(self) -> dict[str, list[Principal]]:
@@ -72,7 +73,8 @@ class GraphBuilder:
     def _build(self, target_accounts: Iterable[str] | None) -> nx.MultiDiGraph:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        self.add_nodes()
+        if not self._nodes_added:
+            self.add_nodes()
         timings["nodes"] = time.perf_counter() - started
         started = time.perf_counter()
         by_account = self._by_account()
@@ -114,6 +116,9 @@ class GraphBuilder:
         return self.graph
 
     def add_nodes(self) -> None:
+        """Every node of the snapshot and the group memberships (once: a later :meth:`build` does not add them
+        again)."""
+        self._nodes_added = True
         org = self.snapshot.organization
         for account_id, account in sorted(self.snapshot.accounts.items()):
             name = org.names.get(account_id, account_id) if org else account_id
@@ -140,21 +145,28 @@ class GraphBuilder:
 
             add_identity_center_nodes(self.graph, self.snapshot.identity_center)
 
-    def _candidates(self, role: Role, by_account: dict[str, list[Principal]]):
-        """Who the trust policy could possibly let in: (principals, services, providers, external names)."""
+    def _candidates(self, role: Role, by_account: dict[str, list[Principal]], with_principals: bool = True):
+        """Who the trust policy could possibly let in: (principals, services, providers, external names).
+
+        ``with_principals=False`` leaves the snapshot's principals out (no index is asked): what
+        :meth:`add_named_sources` needs."""
         principals: dict[str, Principal] = {}
         services: set[str] = set()
         providers: set[str] = set()
         external: set[str] = set()
-        assume_index = self._index(ASSUME_ROLE)
+        assume_index = self._index(ASSUME_ROLE) if with_principals else None
 
         def add(arns: Iterable[str]) -> None:
+            if not with_principals:
+                return
             for arn in arns:
                 principal = self.snapshot.principal(arn)
                 if principal is not None:
                     principals[arn] = principal
 
         def add_account(account_id: str, same_account_free: bool) -> None:
+            if assume_index is None:
+                return
             if account_id == role.account_id and same_account_free:
                 add(p.arn for p in by_account.get(account_id, []))  # a grant to everyone needs no identity Allow here
             else:
@@ -180,7 +192,8 @@ class GraphBuilder:
                 elif principal_type != "AWS":
                     continue
                 elif value == "*":
-                    self._everyone(role, statement, by_account, add, add_account)
+                    if with_principals:
+                        self._everyone(role, statement, by_account, add, add_account)
                 elif is_unique_id(value):
                     self.facts.append(TrustFact(role.arn, value, "dangling", statement.sid, statement.index + 1))
                 elif (account := account_principal(value)) is not None:
@@ -193,6 +206,8 @@ class GraphBuilder:
                                                     statement.index + 1))
                 else:
                     self._named(role, value, statement, principals, external)
+        if not with_principals:
+            principals.clear()  # a named principal found in the snapshot
         return principals, services, providers, external
 
     def _public(self, role: Role, principal: str, statement) -> None:
@@ -247,27 +262,45 @@ class GraphBuilder:
 
     def _assume_edges(self, role: Role, by_account: dict[str, list[Principal]]) -> None:
         principals, services, providers, external = self._candidates(role, by_account)
+        self._source_nodes(services, providers, external)
         for arn in sorted(principals):
             self._edge(arn, role, CAN_ASSUME, ASSUME_ROLE, self.engine.decide_assume(principals[arn], role))
         for service in sorted(services):
-            self._node(service, kind="service", account=None, name=service)
             if self._edge(service, role, CAN_ASSUME, ASSUME_ROLE, self.engine.decide_service(service, role)):
                 self._services.setdefault(role.arn, []).append(service)
         for provider in sorted(providers):
-            self._node(provider, kind="federated", account=account_of(provider), name=provider.rsplit("/", 1)[-1])
             decision = self.engine.decide_federated(provider, role)
             action = "sts:AssumeRoleWithSAML" if ":saml-provider/" in provider else "sts:AssumeRoleWithWebIdentity"
             self._edge(provider, role, CAN_ASSUME, action, decision)
         for name in sorted(external):
+            self._edge(name, role, CAN_ASSUME, ASSUME_ROLE, self.engine.decide_external(name, role))
+
+    def _source_nodes(self, services: Iterable[str], providers: Iterable[str], external: Iterable[str]) -> None:
+        """The nodes of the callers from outside the snapshot's principals a trust names (whether or not an edge
+        from them is allowed)."""
+        for service in sorted(services):
+            self._node(service, kind="service", account=None, name=service)
+        for provider in sorted(providers):
+            self._node(provider, kind="federated", account=account_of(provider), name=provider.rsplit("/", 1)[-1])
+        for name in sorted(external):
             if name == ANY_PRINCIPAL:
                 self._node(name, kind="anyone", account=None, name="any AWS principal", external=True)
-                self._edge(name, role, CAN_ASSUME, ASSUME_ROLE, self.engine.decide_external(name, role))
                 continue
             account_id = account_of(name) or ""
             kind = "account" if name.endswith(":root") else "external_principal"
             self._node(name, kind=kind, account=account_id, name=name.split(":", 5)[-1] if kind != "account" else account_id,
                        external=True)
-            self._edge(name, role, CAN_ASSUME, ASSUME_ROLE, self.engine.decide_external(name, role))
+
+    def add_named_sources(self, roles: Iterable[Role]) -> list[TrustFact]:
+        """For roles whose edges are not decided here (an incremental rebuild keeps them): the outside callers'
+        nodes their trusts name, and their trust facts, exactly as a build deciding them would add them."""
+        before = len(self.facts)
+        for role in roles:
+            _, services, providers, external = self._candidates(role, {}, with_principals=False)
+            self._source_nodes(services, providers, external)
+        found = self.facts[before:]
+        del self.facts[before:]
+        return found
 
     def _pass_edges(self, role: Role, same_account: list[Principal]) -> None:
         services = self._services.get(role.arn)

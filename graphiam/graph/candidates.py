@@ -21,11 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ..snapshot.model import Principal, Role, Statement
+from ..snapshot.model import PolicyDocument, Principal, Role, Snapshot, Statement
+from ..snapshot.names import account_of
 from ..policy import PolicyEngine
 from ..policy.conditions import parse_operator
 from ..policy.evaluate import statements_for_action
-from ..policy.matching import wildcard_match, wildcard_matcher
+from ..policy.matching import account_principal, wildcard_match, wildcard_matcher
 
 _NARROWING_OPERATORS = {"StringEquals", "StringLike", "ArnEquals", "ArnLike"}
 
@@ -137,3 +138,94 @@ class ArnPatternIndex:
             cached = tuple(arn for arn in self.principals if match(arn))
             self._matches[pattern] = cached
         return cached
+
+
+class TrustReach:
+    """Which accounts' principals a trust policy can let in, per document: a superset, read from its Allow
+    statements the way the builder's candidate search reads them.
+
+    ``None`` means any account (``NotPrincipal``, or ``"*"`` that no condition narrows); otherwise the ids (or
+    account patterns, from ``aws:PrincipalArn`` patterns) of the accounts its principals, account principals,
+    session ARNs and narrowing conditions name. A principal of another account can never be let in.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, frozenset[str] | None] = {}
+
+    def accounts(self, document: PolicyDocument) -> frozenset[str] | None:
+        if document.digest not in self._seen:
+            self._seen[document.digest] = self._read(document)
+        return self._seen[document.digest]
+
+    def admits_any(self, document: PolicyDocument, accounts: set[str] | frozenset[str]) -> bool:
+        """Whether a principal of any of ``accounts`` may be let in."""
+        named = self.accounts(document)
+        if named is None:
+            return True
+        for account in named:
+            if "*" in account or "?" in account:
+                if any(wildcard_match(account, candidate) for candidate in accounts):
+                    return True
+            elif account in accounts:
+                return True
+        return False
+
+    @staticmethod
+    def _read(document: PolicyDocument) -> frozenset[str] | None:
+        named: set[str] = set()
+        for statement in document.statements:
+            if statement.effect != "Allow":
+                continue
+            if statement.not_principal:
+                return None
+            for principal_type, value in statement.named_principals():
+                if principal_type not in ("AWS", "Federated"):
+                    continue
+                if value == "*":
+                    arns, accounts = narrowed_by_conditions(statement)
+                    if arns is not None:
+                        named.update(_caller_account(pattern) for pattern in arns)
+                    elif accounts is not None:
+                        named.update(accounts)
+                    else:
+                        return None
+                    continue
+                account = account_principal(value) or account_of(value)
+                if account:
+                    named.add(account)
+        return frozenset(named)
+
+
+def _caller_account(pattern: str) -> str:
+    """The account field of an ARN pattern, ``*`` when a wildcard before it could stand for anything up to it
+    (or the pattern is no ARN)."""
+    parts = pattern.split(":", 5)
+    if len(parts) < 6 or any("*" in part or "?" in part for part in parts[:4]):
+        return "*"
+    return parts[4]
+
+
+class RolesByCaller:
+    """The roles of a snapshot whose trust can let in a principal of a given account (a superset)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        reach = TrustReach()
+        self._any: list[Role] = []
+        self._patterns: list[tuple[str, Role]] = []
+        self._by_account: dict[str, list[Role]] = {}
+        for role in snapshot.all_roles():
+            named = reach.accounts(role.trust_policy)
+            if named is None:
+                self._any.append(role)
+                continue
+            for account in sorted(named):
+                if "*" in account or "?" in account:
+                    self._patterns.append((account, role))
+                else:
+                    self._by_account.setdefault(account, []).append(role)
+
+    def roles(self, account_id: str) -> list[Role]:
+        """Each role at most once, in the snapshot's order of roles."""
+        found = {role.arn: role for role in (*self._any, *self._by_account.get(account_id, ()))}
+        found.update((role.arn, role) for pattern, role in self._patterns if wildcard_match(pattern, account_id))
+        return [found[arn] for arn in sorted(found)]
