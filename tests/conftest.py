@@ -21,3 +21,6 @@ def _private_graph_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["GRAPHIAM_CACHE_DIR"] = str(tmp_path_factory.mktemp("graph-cache"))
+    # a first `path` builds the whole graph for the cache after answering: in the foreground here, so that a
+    # test's next command finds the entry (tests/test_first_answer.py checks the background child)
+    os.environ["GRAPHIAM_CACHE_WRITE"] = "wait"

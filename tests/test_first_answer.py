@@ -1,0 +1,78 @@
+"""The first `graphiam path` on a new snapshot: answered from the part of the graph it reads, the whole graph
+built and cached afterwards by a detached child process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from graphiam import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample-org"
+QUESTIONS = [("grace", "AppConfig"), ("alice", "333333333333:role/ProdAdmin"),
+             ("nina@acme.example.com",
+              "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ReadOnlyAccess_9e1c342147a9abce"),
+             ("peggy", "arn:aws:iam::333333333333:role/Deploy")]
+
+
+def _env(cache: Path, **more: str) -> dict:
+    env = {key: value for key, value in os.environ.items() if key != "GRAPHIAM_CACHE_WRITE"}
+    return {**env, "PYTHONPATH": str(ROOT), "GRAPHIAM_CACHE_DIR": str(cache), **more}
+
+
+def _path(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "graphiam.cli", "path", *args, "--data", str(SAMPLE), "--json"],
+                          env=env, capture_output=True, text=True)
+
+
+def _entry(cache: Path, timeout: float = 120.0) -> list[Path]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = sorted(cache.glob("*.sqlite")) if cache.is_dir() else []
+        if found and sorted(cache.glob("*.pickle")):
+            return found
+        time.sleep(0.2)
+    return []
+
+
+def test_the_first_answer_is_the_whole_graphs_answer_and_the_cache_comes_after(tmp_path):
+    cache = tmp_path / "cache"
+    first = _path(_env(cache), "grace", "AppConfig")
+    fresh = _path(_env(tmp_path / "other"), "grace", "AppConfig", "--no-cache")
+    assert first.returncode == fresh.returncode == 0
+    assert json.loads(first.stdout) == json.loads(fresh.stdout)
+    assert first.stderr == ""  # nothing of the child reaches the terminal
+    assert _entry(cache), "the background child wrote no cache entry"
+    assert not list(cache.glob("*.tmp*"))
+    warm = _path(_env(cache), "grace", "AppConfig")
+    assert json.loads(warm.stdout) == json.loads(first.stdout)
+
+
+def test_waiting_for_the_cache_is_asked_for_by_the_environment(tmp_path):
+    cache = tmp_path / "cache"
+    done = _path(_env(cache, GRAPHIAM_CACHE_WRITE="wait"), "grace", "AppConfig")
+    assert done.returncode == 0
+    assert sorted(cache.glob("*.sqlite")) and sorted(cache.glob("*.pickle"))  # there when the process returns
+
+
+def test_first_answers_equal_whole_graph_answers_in_process(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GRAPHIAM_CACHE_DIR", str(tmp_path / "cache"))
+    for source, target in QUESTIONS:
+        answers = []
+        for extra in (["--no-cache"], []):  # --no-cache: the part of the graph alone; then the cached build
+            code = cli.main(["path", source, target, "--data", str(SAMPLE), "--json", *extra])
+            answers.append((code, json.loads(capsys.readouterr().out)))
+        warm = cli.main(["path", source, target, "--data", str(SAMPLE), "--json"])
+        answers.append((warm, json.loads(capsys.readouterr().out)))
+        assert answers[0] == answers[1] == answers[2], (source, target)
+
+
+def test_a_source_outside_the_principals_is_answered_by_the_whole_graph(capsys):
+    code = cli.main(["path", "ec2.amazonaws.com", "AppConfig", "--data", str(SAMPLE), "--no-cache", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code in (0, 1) and out["source"] == "ec2.amazonaws.com"
