@@ -8,7 +8,9 @@ graphiam's version and the bytes of its own modules, so an edited snapshot or
 an upgraded (or locally changed) graphiam never reads a stale graph. An entry
 is the pickled pair (snapshot, graph) and its query index, each written
 atomically and authenticated (HMAC-SHA256 under a per-user secret kept in the
-folder): the pickle's HMAC is checked before anything is unpickled.
+folder): the pickle's HMAC is checked before anything is inflated or unpickled.
+Both are deflated (zlib, its fastest level): the pickle as a whole, the index
+row by row.
 
 Trust: the folder must be owned by the current user and writable by no one
 else, and neither it nor an entry may be a symbolic link; graphiam creates it
@@ -29,6 +31,7 @@ import hashlib
 import os
 import pickle
 import sqlite3
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -165,7 +168,7 @@ def _read_entry(folder: CacheFolder, name: str, key: str) -> tuple[Snapshot, nx.
         return None
     try:
         with paused_gc():
-            entry = pickle.loads(payload)
+            entry = pickle.loads(zlib.decompress(payload))
     except Exception as error:  # an authentic entry always unpickles: this graphiam did not write it
         raise EntryRejected(f"graph cache entry {folder.path / name} cannot be unpickled ({type(error).__name__}); "
                             f"it is discarded and rebuilt") from None
@@ -248,7 +251,7 @@ def store(key: str, snapshot: Snapshot, graph: nx.MultiDiGraph, warnings: list[s
 
                 def fill(descriptor: int, _: Path) -> None:
                     with open(descriptor, "wb", closefd=False) as handle:
-                        pickle.dump((snapshot, graph), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                        handle.write(zlib.compress(pickle.dumps((snapshot, graph), protocol=pickle.HIGHEST_PROTOCOL), 1))
 
                 target = folder.write(_entry_name(key), GRAPH_KIND, key, fill)
                 if not _write_index(folder, key, snapshot, graph, warnings):

@@ -44,6 +44,7 @@ hints (:class:`_Model`) that gives back equal objects of the same types
 
 from __future__ import annotations
 
+import base64
 import collections.abc
 import dataclasses
 import errno
@@ -60,6 +61,7 @@ import time
 import types
 import typing
 import urllib.parse
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -76,7 +78,7 @@ try:  # writes and reads JSON several times faster; the standard library is the 
 except ImportError:  # pragma: no cover - orjson is optional
     _fast_dumps = _fast_loads = None
 
-FORMAT = 7  # 7: IAM Identity Center users, groups, sign-in edges and facts, the snapshot's identity_center; 6: escalation technique edges, instance profiles; 5: authenticated entries, a JSON query index; 4: (snapshot, graph) pickles; 3: numbered nodes
+FORMAT = 8  # 8: technique and sign-in edge attributes stored once, as parts; edge lists, parts and accounts deflated; 7: IAM Identity Center users, groups, sign-in edges and facts, the snapshot's identity_center; 6: escalation technique edges, instance profiles; 5: authenticated entries, a JSON query index; 4: (snapshot, graph) pickles; 3: numbered nodes
 
 # -- the private folder and authenticated entries ---------------------------------------------------------
 
@@ -505,6 +507,34 @@ def _plain(value: object) -> int:
     return worst
 
 
+_ZDICT_BYTES = 32768  # zlib's window: the preset dictionary's useful size
+
+
+def _zdict(texts: Iterable[str]) -> bytes:
+    """A preset dictionary for deflating many small rows of similar JSON: the first rows themselves, up to
+    zlib's window (a part row is a few hundred bytes: alone it barely deflates)."""
+    out, size = [], 0
+    for text in texts:
+        data = text.encode("utf-8")
+        out.append(data)
+        size += len(data)
+        if size >= _ZDICT_BYTES:
+            break
+    return b"".join(out)[-_ZDICT_BYTES:]
+
+
+def _pack(text: str, zdict: bytes) -> bytes:
+    """A long row's JSON as stored: deflated with the index's preset dictionary (edge lists, parts and accounts
+    are repetitive JSON; a warm query inflates only the rows it reads, after their HMAC is checked)."""
+    packer = zlib.compressobj(1, zdict=zdict) if zdict else zlib.compressobj(1)
+    return packer.compress(text.encode("utf-8")) + packer.flush()
+
+
+def _unpack(blob: bytes, zdict: bytes) -> bytes:
+    unpacker = zlib.decompressobj(zdict=zdict) if zdict else zlib.decompressobj()
+    return unpacker.decompress(blob) + unpacker.flush()
+
+
 def _plain_text(value: object, *what: object) -> str:
     """Graph data (node data, evidence, edge and graph attributes) as JSON: plain and finite, or :class:`Unfaithful`
     (``what`` names it)."""
@@ -764,16 +794,18 @@ _META_HINTS: dict[str, object] = {"organization": Organization | None, "warnings
 # number, attributes]) and every edge into it ([source's number, key, attributes]). An assume or pass edge's
 # attributes are a list (edge_type, action, service, conditional, then its evidence and condition dicts by
 # number in parts: one statement's evidence recurs in thousands of edges and is stored once, and depends_on);
-# any other edge's (membership) a JSON object. Every row carries an HMAC of what it holds (its own number or id included), under
+# any other edge's (techniques, sign-ins, membership) the number of the part that holds its JSON object (one
+# caller's technique attributes recur over a whole account). Every row carries an HMAC of what it holds (its
+# own number or id included), under
 # a key derived from the folder's secret and the entry's key: a warm query verifies exactly the rows it reads,
 # and a row it reads lists every row it then needs, so nothing can go missing unnoticed. The one scan (names,
 # for resolving) is checked against a digest in the authenticated meta row "root".
 _SCHEMA = """
 CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT, mac BLOB);
 CREATE TABLE nodes(n INTEGER PRIMARY KEY, id TEXT UNIQUE, kind TEXT, account TEXT, name TEXT, data TEXT, mac BLOB,
-                   out TEXT, out_mac BLOB, inn TEXT, inn_mac BLOB);
-CREATE TABLE parts(id INTEGER PRIMARY KEY, data TEXT, mac BLOB);
-CREATE TABLE accounts(id TEXT PRIMARY KEY, data TEXT, mac BLOB);
+                   out BLOB, out_mac BLOB, inn BLOB, inn_mac BLOB);
+CREATE TABLE parts(id INTEGER PRIMARY KEY, data BLOB, mac BLOB);
+CREATE TABLE accounts(id TEXT PRIMARY KEY, data BLOB, mac BLOB);
 """
 _TABLES = ("accounts", "meta", "nodes", "parts")
 # the attributes graph.edge_attributes gives an assume or pass edge, in its order
@@ -866,23 +898,25 @@ def _fill_index(db: sqlite3.Connection, rows: _Rows, key: str, snapshot: Snapsho
             out.setdefault(numbers[u], []).append([numbers[v], attributes])
     names = _names_digest()
     mac = rows.mac
+    zdict = _zdict(parts.by_text)
     node_rows = []
     for node, d in graph.nodes(data=True):
         n = numbers[node]
         kind, account, name = (v if type(v) is str else None for v in (d.get("kind"), d.get("account"), d.get("name")))
         data = _plain_text(d, "node", node)
         listed = out.get(n)
-        out_text = _dumps(listed) if listed else "[]"
+        out_text = _pack(_dumps(listed) if listed else "[]", zdict)
         listed = into.get(n)
-        in_text = _dumps(listed) if listed else "[]"
+        in_text = _pack(_dumps(listed) if listed else "[]", zdict)
         head = _fields(n, node, kind, account, name)
         names.update(head)
         node_rows.append((n, node, kind, account, name, data, mac(b"node" + head + _fields(data)),
                           out_text, mac(b"out" + _fields(n, out_text)), in_text, mac(b"in" + _fields(n, in_text))))
     db.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", node_rows)
     db.executemany("INSERT INTO parts VALUES (?, ?, ?)",
-                   ((i, text, mac(b"part" + _fields(i, text))) for text, i in parts.by_text.items()))
-    accounts = [(a, _MODEL.dumps(account, Account)) for a, account in snapshot.accounts.items()]
+                   ((i, blob, mac(b"part" + _fields(i, blob)))
+                    for i, blob in ((i, _pack(text, zdict)) for text, i in parts.by_text.items())))
+    accounts = [(a, _pack(_MODEL.dumps(account, Account), zdict)) for a, account in snapshot.accounts.items()]
     db.executemany("INSERT INTO accounts VALUES (?, ?, ?)",
                    ((a, text, mac(b"account" + _fields(a, text))) for a, text in accounts))
     aws_managed: dict[str, ManagedPolicy] = dict(snapshot.aws_managed_policies)
@@ -895,13 +929,14 @@ def _fill_index(db: sqlite3.Connection, rows: _Rows, key: str, snapshot: Snapsho
             ("warnings", _MODEL.dumps(snapshot.warnings, _META_HINTS["warnings"])),
             ("aws_managed", _MODEL.dumps(aws_managed, _META_HINTS["aws_managed"])),
             ("identity_center", _MODEL.dumps(snapshot.identity_center, _META_HINTS["identity_center"])),
-            ("graph", _plain_text(dict(graph.graph), "the graph's attributes"))]
+            ("graph", _plain_text(dict(graph.graph), "the graph's attributes")),
+            ("zdict", _dumps(base64.b64encode(zdict).decode("ascii")))]
     db.executemany("INSERT INTO meta VALUES (?, ?, ?)", ((k, v, mac(b"meta" + _fields(k, v))) for k, v in meta))
 
 
-def _edge_value(d: dict, parts: "_Parts", edge: tuple) -> list | dict:
+def _edge_value(d: dict, parts: "_Parts", edge: tuple) -> list | int:
     """An edge's attributes as stored: a list for an assume or pass edge (:data:`_COLUMNS`, its evidence and
-    conditions by part number), else the attributes themselves (plain JSON)."""
+    conditions by part number), else the number of the part that holds the attributes (plain JSON)."""
     if len(d) == len(_COLUMNS):
         try:
             listed = [d[c] for c in _COLUMNS]
@@ -920,7 +955,7 @@ def _edge_value(d: dict, parts: "_Parts", edge: tuple) -> list | dict:
     if _plain(d) != PLAIN:
         raise Unfaithful(f"edge {edge[0]} -> {edge[1]} [{edge[2]}]: its attributes are not plain JSON (or hold a "
                          f"NaN): {d!r:.200}")
-    return d
+    return parts.number(d)  # technique and sign-in edges: one caller's attributes recur over a whole account
 
 
 class _Parts:
@@ -1064,6 +1099,20 @@ class QueryIndex:
         self._meta_values[key] = value
         return value
 
+    def _zdict(self) -> bytes:
+        """The preset dictionary the deflated rows were written with (an authenticated meta row)."""
+        found = self._meta_values.get("zdict_bytes")
+        if found is None:
+            text = self._meta("zdict")
+            if type(text) is not str:
+                raise self.rejected("its meta row zdict is not text")
+            try:
+                found = base64.b64decode(text, validate=True)
+            except ValueError:
+                raise self.rejected("its meta row zdict is not base64") from None
+            self._meta_values["zdict_bytes"] = found
+        return found
+
     def _verified_node(self, row: tuple) -> tuple:
         n, node, kind, account, name, data, mac = row
         if not self._rows.check(mac, b"node" + _fields(n, node, kind, account, name, data)):
@@ -1094,7 +1143,7 @@ class QueryIndex:
                     text, mac = row[7], row[8]
                     if not self._rows.check(mac, _LIST_TAGS[column] + _fields(row[0], text)):
                         raise self.rejected(f"the {column} list of node {row[0]} fails its HMAC")
-                    node = node + (_loads(text),)
+                    node = node + (_loads(_unpack(text, self._zdict())),)
                 found[row[0]] = node
         if len(found) != len(wanted):
             raise self.rejected(f"{len(wanted) - len(found)} node row(s) it refers to are missing")
@@ -1106,13 +1155,13 @@ class QueryIndex:
             row = self.db.execute("SELECT data, mac FROM parts WHERE id = ?", (number,)).fetchone()
             if row is None or not self._rows.check(row[1], b"part" + _fields(number, row[0])):
                 raise self.rejected(f"its part {number} is missing or fails its HMAC")
-            found = self._parts[number] = _loads(row[0])
+            found = self._parts[number] = _loads(_unpack(row[0], self._zdict()))
         return found
 
-    def _attributes(self, value: list | dict) -> dict:
+    def _attributes(self, value: list | int) -> dict:
         """An edge's attributes from their stored form (see :func:`_edge_value`)."""
-        if type(value) is dict:
-            return value
+        if type(value) is int:
+            return dict(self._part(value))
         edge_type, action, service, conditional, granted_by, conditions, alternatives, depends_on = value
         part = self._part
         return {
@@ -1186,6 +1235,6 @@ class QueryIndex:
                 continue
             if not self._rows.check(row[1], b"account" + _fields(account_id, row[0])):
                 raise self.rejected(f"its account {account_id} fails its HMAC")
-            accounts[account_id] = _MODEL.loads(row[0], Account)
+            accounts[account_id] = _MODEL.loads(_unpack(row[0], self._zdict()), Account)
         return Snapshot(accounts=accounts, organization=self._meta("organization"), warnings=self._meta("warnings"),
                         aws_managed_policies=self._meta("aws_managed"), identity_center=self._meta("identity_center"))

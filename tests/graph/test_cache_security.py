@@ -10,6 +10,7 @@ import builtins
 import json
 import os
 import pickle
+import zlib
 import random
 import shutil
 import sqlite3
@@ -324,7 +325,7 @@ def test_an_authentic_entry_of_the_wrong_type_is_rejected(cache_dir):
     pickled, indexed = filled(cache_dir)
     with graph_index.CacheFolder.open(cache_dir) as folder:  # written with the real secret: authentic
         def fill(descriptor, _):
-            os.write(descriptor, pickle.dumps(["not", "a", "graph"]))
+            os.write(descriptor, zlib.compress(pickle.dumps(["not", "a", "graph"])))  # deflated, as entries are
         folder.write(pickled.name, graph_cache.GRAPH_KIND, key(), fill)
     warnings: list[str] = []
     assert loaded(warnings) is None
