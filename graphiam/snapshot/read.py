@@ -334,6 +334,7 @@ def _snapshot(items: Iterable[tuple[str, Any]], from_folder: Collection[str], wa
         collection_warnings.extend(_manifest_warnings(manifest, source))
         collection_warnings.extend(_unfinished_warnings(manifest, source, accounts, organization))
         collection_warnings.extend(_identity_center_manifest_warnings(manifest, source, identity_center))
+        collection_warnings.extend(_plan_manifest_warnings(manifest, source))
     warnings = [*warnings, *collection_warnings, *file_warnings, *_missing_policy_warnings(accounts, aws_managed)]
     if organization is None:
         warnings.append("no organization file: SCPs and RCPs are not evaluated, so an allowed answer assumes they allow")
@@ -374,6 +375,32 @@ def _manifest_warnings(manifest: dict, source: str) -> list[str]:
             name = f" ({outcome['name']})" if outcome.get("name") else ""
             out.append(f"{source}: account {account_id}{name} could not be collected ({outcome.get('error_code')}); "
                        "its principals and roles are missing, so paths through it are unknown")
+    return out
+
+
+def _plan_manifest_warnings(manifest: dict, source: str) -> list[str]:
+    """What a snapshot made from a Terraform plan (``graphiam snapshot apply-plan``, :mod:`graphiam.snapshot.plan`)
+    does not know, one warning each: ``unknown_after_apply`` entries (``{"address", "attribute", "effect"}``: a
+    value the plan knows only after apply, and what the snapshot holds instead) and ``not_applied`` entries
+    (``{"address", "type", "action"}``: a change of a type apply-plan does not apply). Malformed entries are left
+    out; their text is checked like any other."""
+    out = []
+    for key, fields in (("unknown_after_apply", ("address", "attribute", "effect")),
+                        ("not_applied", ("address", "type", "action"))):
+        entries = manifest.get(key)
+        for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(f), str) for f in fields):
+                continue
+            for field in fields:
+                _check_text(entry[field], f"{source}: {key}[{index}]", field)
+            if key == "unknown_after_apply":
+                out.append(f"{source}: {entry['address']}: {entry['attribute']} is known only after the Terraform "
+                           f"plan is applied; this snapshot {entry['effect']}, so answers that depend on it may "
+                           "differ after the apply")
+            else:
+                out.append(f"{source}: {entry['address']} ({entry['action']}): graphiam does not apply "
+                           f"{entry['type']} changes, so this snapshot does not hold it; answers that depend on it "
+                           "may differ after the apply")
     return out
 
 
