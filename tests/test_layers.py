@@ -1,4 +1,4 @@
-"""The package's imports run one way: snapshot <- policy <- graph <- queries <- present <- access / cli.
+"""The package's imports run one way: snapshot <- policy <- graph <- queries <- present <- access <- review / cli.
 
 The test reads every module of ``graphiam`` with :mod:`ast` (imports inside
 functions and under ``TYPE_CHECKING`` included: a lazy import is still a
@@ -32,10 +32,13 @@ ALLOWED: dict[str, set[str]] = {
                          "graphiam.version", "graphiam.progress"},
     "graphiam.access": {"graphiam.snapshot", "graphiam.policy", "graphiam.graph", "graphiam.queries",
                         "graphiam.present", "graphiam.progress"},
+    # graphiam.diff(old, new) for notebooks: the facade's neighbour, built on it (AccessGraph, load)
+    "graphiam.review": {"graphiam.snapshot", "graphiam.policy", "graphiam.graph", "graphiam.queries",
+                        "graphiam.present", "graphiam.access", "graphiam.progress"},
     "graphiam.cli": {"graphiam.snapshot", "graphiam.policy", "graphiam.graph", "graphiam.queries",
                      "graphiam.present", "graphiam.access", "graphiam.collect", "graphiam.synth", "graphiam.version",
                      "graphiam.progress"},
-    "graphiam": {"graphiam.access", "graphiam.queries", "graphiam.snapshot", "graphiam.version"},
+    "graphiam": {"graphiam.access", "graphiam.review", "graphiam.queries", "graphiam.snapshot", "graphiam.version"},
 }
 
 
@@ -140,6 +143,8 @@ def test_relative_imports_are_resolved_against_the_module(tmp_path):
 def test_nothing_imports_the_facade_or_the_command_line():
     graph = import_graph()
     for name, deps in graph.items():
-        if name not in ("graphiam", "graphiam.cli"):
+        if name not in ("graphiam", "graphiam.cli", "graphiam.review"):
             assert "graphiam.access" not in deps, f"{name} imports the facade"
         assert "graphiam.cli" not in deps, f"{name} imports the command line"
+        if name != "graphiam":
+            assert "graphiam.review" not in deps, f"{name} imports graphiam.review (the notebook diff)"

@@ -24,7 +24,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 EXPLORE = NOTEBOOKS_DIR / "01-explore-sample-organization.ipynb"
 DIAGNOSE = NOTEBOOKS_DIR / "02-diagnose-access-denied.ipynb"
-NOTEBOOKS = [EXPLORE, DIAGNOSE]
+REVIEW = NOTEBOOKS_DIR / "03-review-a-change.ipynb"
+NOTEBOOKS = [EXPLORE, DIAGNOSE, REVIEW]
 CELL_TIMEOUT = 120
 
 # appended to the in-memory copy only: which Python and which graphiam the kernel really ran
@@ -107,7 +108,7 @@ def _assert_each_map_is_stored_once(nb) -> None:
     assert size < bound, f"the executed notebook holds {size} bytes for {len(maps)} maps of {single}: over {bound:.0f}"
 
 
-def test_both_notebooks_exist():
+def test_the_notebooks_exist():
     missing = [p.name for p in NOTEBOOKS if not p.is_file()]
     assert not missing, f"missing example notebooks: {missing}"
 
@@ -146,3 +147,23 @@ def test_diagnose_notebook_runs(own_python_kernel):
     assert len(_map_outputs(nb)) == 2
     _assert_each_map_is_stored_once(nb)
     assert not any(cell.get("outputs") for cell in _read(DIAGNOSE).cells if cell.cell_type == "code")
+
+
+def test_review_notebook_runs(own_python_kernel):
+    nb = _execute(REVIEW)
+    assert all(cell.get("execution_count") for cell in nb.cells if cell.cell_type == "code")
+    (summary,) = [o for o in _cell(nb, "diff-summary").outputs if o.get("output_type") == "execute_result"]
+    assert summary["data"]["text/plain"] == (
+        "SnapshotDiff: 4 edges added, 0 removed, 1 changed, 2 paths opened to sensitive targets")
+    table = summary["data"]["text/html"]
+    assert '<table class="graphiam-opened">' in table and table.count("<tr>") == 3  # header + 2 opened paths
+    assert ("arn:aws:iam::222222222222:user/alice -&gt; arn:aws:iam::333333333333:role/Deploy -&gt; "
+            "arn:aws:iam::333333333333:role/AppConfig") in table
+    shown = _text(_cell(nb, "diff-map"))
+    assert "<iframe srcdoc=" in shown and "graphiam: what the change opens" in shown
+    assert "#2ca02c" in shown  # the added edges' green, in the page's data
+    assert len(_map_outputs(nb)) == 1
+    _assert_each_map_is_stored_once(nb)
+    assert _text(_cell(nb, "narrow-fix")).strip() == (
+        "SnapshotDiff: 1 edge added, 0 removed, 2 paths opened to sensitive targets")
+    assert not any(cell.get("outputs") for cell in _read(REVIEW).cells if cell.cell_type == "code")

@@ -7,7 +7,8 @@
 Every function takes the snapshot, the graph or result rows (the
 ``AccessGraph.*_frame`` methods pass them) and returns a new DataFrame (a ``RangeIndex``, rows in a stable sorted order) whose columns
 are exactly the module-level tuple named after it (``PRINCIPAL_COLUMNS``,
-``ROLE_COLUMNS``, ``EDGE_COLUMNS``, ``REACH_COLUMNS``). The column names and
+``ROLE_COLUMNS``, ``EDGE_COLUMNS``, ``REACH_COLUMNS``, and ``DIFF_EDGE_COLUMNS``,
+``DIFF_REACH_COLUMNS`` for a change between two snapshots). The column names and
 their dtypes (``COLUMN_DTYPES``) are a contract:
 
 - text columns use pandas' default string dtype (``"str"``): a value that
@@ -44,6 +45,7 @@ if int(pd.__version__.split(".")[0]) < 3:  # pandas 2 would silently make the te
 from ..graph.schema import CAN_ASSUME, CAN_PASS
 from ..policy import ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_WEB_IDENTITY, Outcome
 from ..policy.matching import account_principal, action_matches
+from ..queries.diff import GraphDiff, ReachChange
 from ..queries.paths import ReachRow
 from ..snapshot.model import Role, Snapshot, Statement, Tag, User
 from .text import evidence_items
@@ -63,6 +65,12 @@ EDGE_COLUMNS: tuple[str, ...] = (
 REACH_COLUMNS: tuple[str, ...] = ("arn", "kind", "account", "hops", "action", "service", "conditional", "via",
                                   "conditions", "techniques", "subject")
 PRIVESC_COLUMNS: tuple[str, ...] = ("principal", "account", "hops", "techniques", "first_hop", "conditional")
+DIFF_EDGE_COLUMNS: tuple[str, ...] = (
+    "kind", "source", "target", "source_account", "target_account", "edge_type", "action", "service", "what",
+    "conditional", "condition_keys", "granted_by", "policies",
+)
+DIFF_REACH_COLUMNS: tuple[str, ...] = ("kind", "source", "target", "hops", "conditional", "chain", "because",
+                                       "granted_by", "policies")
 
 TEXT = "str"  # pandas 3's default string dtype (StringDtype with NaN as the missing value)
 _BOOL_COLUMNS = frozenset({"service_linked", "conditional", "cross_account"})
@@ -70,7 +78,8 @@ _INT_COLUMNS = frozenset({"assumers", "conditional_assumers", "passers", "hops"}
 
 COLUMN_DTYPES: Mapping[str, str] = {
     column: "bool" if column in _BOOL_COLUMNS else "int64" if column in _INT_COLUMNS else TEXT
-    for column in dict.fromkeys(PRINCIPAL_COLUMNS + ROLE_COLUMNS + EDGE_COLUMNS + REACH_COLUMNS + PRIVESC_COLUMNS)
+    for column in dict.fromkeys(PRINCIPAL_COLUMNS + ROLE_COLUMNS + EDGE_COLUMNS + REACH_COLUMNS + PRIVESC_COLUMNS
+                                + DIFF_EDGE_COLUMNS + DIFF_REACH_COLUMNS)
 }
 """The dtype of every column of every frame: ``"str"``, ``"bool"`` or ``"int64"``."""
 
@@ -276,8 +285,94 @@ def privesc_frame(rows) -> pd.DataFrame:
     return _frame(records, PRIVESC_COLUMNS)
 
 
+# -- a change between two snapshots (graphiam.queries.diff) --------------------------------------------------
+
+CHAIN_ARROW = " -> "
+
+
+def _policies(granted_by: Iterable[Mapping]) -> str:
+    return _joined(str(evidence["policy"]) for evidence in granted_by if evidence.get("policy"))
+
+
+def diff_edges_frame(diff: GraphDiff, old_graph: nx.MultiDiGraph, new_graph: nx.MultiDiGraph) -> pd.DataFrame:
+    """One row per edge the change added, removed or changed (``kind``), in the diff's order (by source,
+    target, edge key).
+
+    The other columns describe the edge as the new graph has it (the old one
+    for a removed edge), as :func:`edges_frame` does: ``edge_type``, ``action``,
+    ``service`` (missing on ``can_assume`` rows), ``conditional``,
+    ``condition_keys``, ``granted_by`` (the statements, see
+    :func:`evidence_text`) and ``policies`` (the granting policies' names or
+    ARNs, sorted, joined with ``", "``). ``what`` says what changed in a
+    changed edge's decision, ``"; "``-joined (``"now conditional (tightened)"``),
+    ``""`` for an added or removed edge. ``member_of`` edges are not compared.
+    """
+    rows = []
+    for change in diff.edges:
+        graph = old_graph if change.kind == "removed" else new_graph
+        data = graph.get_edge_data(change.source, change.target, change.key) or {}
+        rows.append({
+            "kind": change.kind,
+            "source": change.source,
+            "target": change.target,
+            "source_account": _node_account(change.source, new_graph, old_graph),
+            "target_account": _node_account(change.target, new_graph, old_graph),
+            "edge_type": data.get("edge_type") or change.key.split(":")[0],
+            "action": data.get("action"),
+            "service": data.get("service"),
+            "what": "; ".join(change.what),
+            "conditional": bool(data.get("conditional")),
+            "condition_keys": _condition_keys(data.get("conditions", ())),
+            "granted_by": evidence_text(change.granted_by, change.source),
+            "policies": _policies(change.granted_by),
+        })
+    return _frame(rows, DIFF_EDGE_COLUMNS)
+
+
+def _node_account(node: str, *graphs: nx.MultiDiGraph) -> str | None:
+    for graph in graphs:
+        if node in graph:
+            return graph.nodes[node].get("account") or None
+    return None
+
+
+def chain_text(change: ReachChange) -> str:
+    """A path the change opens or closes as one line: ``SOURCE -> ROLE -> TARGET`` (ARNs)."""
+    return CHAIN_ARROW.join([change.source] + [hop.target for hop in change.path])
+
+
+def diff_reach_frame(diff: GraphDiff) -> pd.DataFrame:
+    """One row per (source, target) pair the change opens (``kind`` ``"added"``) or closes (``"removed"``), in
+    the diff's order (by target).
+
+    ``chain`` is the new shortest chain (the old one for a closed pair), see
+    :func:`chain_text`; ``hops`` its length; ``conditional`` whether a hop of
+    it needs request-time conditions. ``because`` lists the hops of the chain
+    that are new edges (gone edges for a closed pair), ``"SOURCE -> TARGET"``
+    each, in chain order, joined with ``", "``; ``granted_by`` and ``policies``
+    are the statements and policies that grant those hops (see
+    :func:`diff_edges_frame`).
+    """
+    rows = []
+    for change in diff.reach:
+        new = set(change.because)
+        made = [hop for hop in change.path if (hop.source, hop.target) in new]
+        rows.append({
+            "kind": change.kind,
+            "source": change.source,
+            "target": change.target,
+            "hops": len(change.path),
+            "conditional": any(hop.conditional for hop in change.path),
+            "chain": chain_text(change),
+            "because": LIST_SEPARATOR.join(f"{source}{CHAIN_ARROW}{target}" for source, target in change.because),
+            "granted_by": "; ".join(item for hop in made for item in evidence_items(hop.granted_by, hop.source)),
+            "policies": _joined(str(e["policy"]) for hop in made for e in hop.granted_by if e.get("policy")),
+        })
+    return _frame(rows, DIFF_REACH_COLUMNS)
+
+
 __all__ = [
-    "COLUMN_DTYPES", "EDGE_COLUMNS", "PRINCIPAL_COLUMNS", "REACH_COLUMNS", "ROLE_COLUMNS",
-    "PRIVESC_COLUMNS", "edges_frame", "evidence_text", "principals_frame", "privesc_frame", "reach_rows_frame",
-    "roles_frame",
+    "COLUMN_DTYPES", "DIFF_EDGE_COLUMNS", "DIFF_REACH_COLUMNS", "EDGE_COLUMNS", "PRINCIPAL_COLUMNS", "REACH_COLUMNS",
+    "ROLE_COLUMNS", "PRIVESC_COLUMNS", "chain_text", "diff_edges_frame", "diff_reach_frame", "edges_frame",
+    "evidence_text", "principals_frame", "privesc_frame", "reach_rows_frame", "roles_frame",
 ]

@@ -11,6 +11,13 @@ into our own template (``templates/access_map.html``): pyvis' template links
 Bootstrap from a CDN even with ``cdn_resources="in_line"``, which breaks
 offline use.
 
+A diff view (:func:`diff_map_view`, :func:`render_diff_map`; ``graphiam.diff(old,
+new).map()``) draws the new graph around a change between two snapshots: added
+edges green and thick, the older hops of an opened path green, changed edges
+blue, removed edges dashed grey from the old graph, the rest dimmed; a small
+script of its own (:data:`DIFF_SCRIPT`) adds the legend's entries for them and
+a panel with the opened and closed paths.
+
 Colours: every account has one colour, :func:`account_colour`, a function of
 its id alone, so it is the same in every map and notebook whatever else the
 view holds.
@@ -32,7 +39,7 @@ import json
 import os
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -42,6 +49,7 @@ import networkx as nx
 
 from ..graph.schema import CAN_ASSUME, CAN_ESCALATE, CAN_PASS, MEMBER_OF
 from ..queries.answer import PathAnswer
+from ..queries.diff import GraphDiff, ReachChange
 from ..queries.paths import reach, who_can
 from ..queries.resolve import UnknownPrincipalError, resolve
 from ..snapshot.model import Snapshot
@@ -288,6 +296,7 @@ class ViewNode:
     dimmed: bool  # outside what a path view is about
     centre: bool = False  # the node a --focus view is drawn around
     name: str = ""  # the whole name (the label may be shortened)
+    change: str = ""  # in a diff view: "added" (only in the new snapshot), "removed" (only in the old one), or ""
 
 
 @dataclass(frozen=True)
@@ -307,6 +316,9 @@ class ViewEdge:
     conditional: bool
     parallel: int = 0  # its place among the edges between the same two nodes (0: the only one or the first)
     siblings: int = 1  # how many edges join the same two nodes, either way
+    # in a diff view (:func:`diff_map_view`): "added", "removed", "changed", "opened" (an edge that was there
+    # before, on a path the change opens), or "" (unchanged, or not a diff view)
+    change: str = ""
 
 
 @dataclass(frozen=True)
@@ -319,6 +331,9 @@ class MapView:
     kinds: tuple[str, ...]
     result: PathAnswer | None = None
     warnings: tuple[str, ...] = field(default=())
+    # a diff view's own part of the page: the change kinds its legend explains, and the panel's summary
+    changes: tuple[str, ...] = ()
+    diff: dict | None = None
 
     @property
     def denied_edge(self) -> ViewEdge | None:
@@ -425,11 +440,21 @@ def map_view(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions = M
     """
     around = _around(graph, result)
     nodes = _select(graph, options, result, snapshot, around)
+    _check_size(nodes, options)
+    return _draw(graph, snapshot, nodes, options, result, around)
+
+
+def _check_size(nodes: set[str], options: MapOptions) -> None:
     if len(nodes) > options.max_nodes:
         raise MapTooLarge(
             f"the map would have {len(nodes)} nodes, over the limit of {options.max_nodes}: narrow it with "
             "--focus ARN --depth N or --account ID (repeatable), or raise --max-nodes"
         )
+
+
+def _draw(graph: nx.MultiDiGraph, snapshot: Snapshot, nodes: set[str], options: MapOptions,
+          result: PathAnswer | None, around: _Around) -> MapView:
+    """Every chosen node and every edge between them, as drawn (see :func:`map_view`)."""
     account_names = _account_names(snapshot)
     centre = _focus_node(graph, options.focus) if options.focus is not None else None
     on_path_nodes = {result.source, result.target} if result is not None else set()
@@ -588,6 +613,7 @@ def build_network(view: MapView):
             account=node.account,
             onPath=node.highlighted,
             dimmed=node.dimmed,
+            **({"change": node.change} if node.change else {}),
         )
     for edge in view.edges:
         options: dict[str, Any] = {}
@@ -617,6 +643,7 @@ def build_network(view: MapView):
             onPath=edge.highlighted,
             denied=edge.edge_type == DENIED,
             font=font,
+            **({"change": edge.change} if edge.change else {}),
             **options,
         )
     return net
@@ -673,7 +700,7 @@ def page_data(view: MapView) -> dict:
     """The JSON the page's script reads: vis-network's nodes, edges and options, the legend, the answer."""
     net = build_network(view)
     vis_nodes, vis_edges, *_ = net.get_network_data()
-    return {
+    data = {
         "nodes": vis_nodes,
         "edges": vis_edges,
         "options": _OPTIONS,
@@ -686,6 +713,11 @@ def page_data(view: MapView) -> dict:
         "result": view.result.to_dict() if view.result is not None else None,
         "warnings": list(view.warnings),
     }
+    if view.diff is not None:  # a diff view (the keys are absent from every other map)
+        data["legend"]["changes"] = [{"kind": kind, "label": CHANGE_LABELS[kind], "style": CHANGE_STYLES[kind]}
+                                     for kind in view.changes]
+        data["diff"] = view.diff
+    return data
 
 
 def render_map(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions = MapOptions(),
@@ -698,14 +730,23 @@ def render_map(graph: nx.MultiDiGraph, snapshot: Snapshot, options: MapOptions =
     """
     view = map_view(graph, snapshot, options, result)
     data = page_data(view)
+    return _page(data, options.title), MapSummary(len(data["nodes"]), len(data["edges"]), result)
+
+
+def _page(data: dict, title: str, script: str = "") -> str:
+    """The page of ``data``: our template filled in; ``script`` (our own code, never snapshot text) is added
+    after the template's script, which has drawn the map and the legend by then."""
     template = resources.files("graphiam.present").joinpath("templates/access_map.html").read_text(encoding="utf-8")
-    page = fill_template(template, {
+    if script:
+        if template.count("</body>") != 1:
+            raise RuntimeError("the map template must end its body once")
+        template = template.replace("</body>", script + "\n</body>")
+    return fill_template(template, {
         "/*VIS_CSS*/": _asset("vis-network.css"),
         "/*VIS_JS*/": _asset("vis-network.min.js"),
-        "{{TITLE}}": html.escape(_writable(options.title)),
+        "{{TITLE}}": html.escape(_writable(title)),
         "{{DATA_JSON}}": _script_json(data),
     })
-    return page, MapSummary(len(data["nodes"]), len(data["edges"]), result)
 
 
 PLACEHOLDERS = ("{{DATA_JSON}}", "{{TITLE}}", "/*VIS_JS*/", "/*VIS_CSS*/")
@@ -732,6 +773,209 @@ def write_map(graph: nx.MultiDiGraph, snapshot: Snapshot, output: str | Path, op
     page, summary = render_map(graph, snapshot, options, result)
     write_atomically(output, page, errors="backslashreplace")
     return summary
+
+
+# -- a change between two snapshots: the diff view -------------------------------------------------------------
+
+ADDED_GREEN = "#2ca02c"  # an edge the change added (thick), and the older hops of a path it opens (thinner)
+REMOVED_GREY = "#9a9a9a"  # an edge the change removed, drawn dashed from the old snapshot
+CHANGED_BLUE = "#1f77b4"  # an edge whose decision changed (conditions, granting statements)
+CHANGE_KINDS = ("added", "opened", "removed", "changed")
+CHANGE_LABELS = {
+    "added": "added by the change",
+    "opened": "was there before, on a path the change opens",
+    "removed": "removed by the change (drawn from the old snapshot)",
+    "changed": "changed: its conditions or granting statements (see its tooltip)",
+}
+# how the legend draws each kind's line (CSS of a 26px line; the page's own markup, never snapshot text)
+CHANGE_STYLES = {
+    "added": f"border-top: 5px solid {ADDED_GREEN}",
+    "opened": f"border-top: 3px solid {ADDED_GREEN}",
+    "removed": f"border-top: 3px dashed {REMOVED_GREY}",
+    "changed": f"border-top: 3px solid {CHANGED_BLUE}",
+}
+_CHANGE_WIDTHS = {"added": 5.0, "opened": 3.0, "removed": 2.5, "changed": 3.5}
+_CHANGE_COLOURS = {"added": ADDED_GREEN, "opened": ADDED_GREEN, "removed": REMOVED_GREY, "changed": CHANGED_BLUE}
+_CHANGE_TIPS = {"added": "ADDED by the change", "opened": "on a path the change opens (the edge was there before)",
+                "removed": "REMOVED by the change (as the old snapshot had it)", "changed": "CHANGED"}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
+def diff_counts_text(diff: GraphDiff) -> str:
+    """The change in one line: ``3 edges added, 1 removed, 2 paths opened to sensitive targets`` (a changed
+    edge and a closed path are counted when there are any)."""
+    summary = diff.to_dict()["summary"]
+    parts = [f"{_plural(summary['edges_added'], 'edge')} added", f"{summary['edges_removed']} removed"]
+    if summary["edges_changed"]:
+        parts.append(f"{summary['edges_changed']} changed")
+    parts.append(f"{_plural(summary['reach_added'], 'path')} opened" + (" to sensitive targets" if diff.sensitive else ""))
+    if summary["reach_removed"]:
+        parts.append(f"{summary['reach_removed']} closed")
+    return ", ".join(parts)
+
+
+def _chain_nodes(change: ReachChange) -> list[str]:
+    return [change.source] + [hop.target for hop in change.path]
+
+
+def _neighbourhood(graph: nx.MultiDiGraph, seeds: Iterable[str], depth: int, escalation: bool) -> set[str]:
+    """``seeds`` and every node within ``depth`` edges of one (either direction; technique edges only with
+    ``escalation``)."""
+    seen = {seed for seed in seeds if seed in graph}
+    frontier = list(seen)
+    for _ in range(max(0, depth)):
+        following = []
+        for node in frontier:
+            for adjacent in (graph.succ[node], graph.pred[node]):
+                for neighbour, keys in adjacent.items():
+                    if neighbour not in seen and (escalation or any(key != CAN_ESCALATE for key in keys)):
+                        seen.add(neighbour)
+                        following.append(neighbour)
+        frontier = following
+    return seen
+
+
+def diff_map_view(old_graph: nx.MultiDiGraph, new_graph: nx.MultiDiGraph, snapshot: Snapshot, diff: GraphDiff,
+                  options: MapOptions = MapOptions(depth=1)) -> MapView:
+    """The part of the NEW graph a change touches, as drawn; ``snapshot`` is the new snapshot.
+
+    The view holds the nodes of the paths the change opens or closes and the
+    ends of every edge it adds, removes or changes, with their neighbourhood
+    (``options.depth`` edges, either way; ``options.accounts`` and
+    ``options.focus`` narrow the neighbourhood, never the change itself).
+    Added edges are green and thick, the older hops of an opened path green
+    and thinner, edges whose decision changed blue; removed edges are taken
+    from ``old_graph`` and drawn grey and dashed (a node only the old graph
+    has is drawn faded). The rest is context, dimmed. Technique edges the
+    change touches are drawn; the others only with ``options.escalation``.
+    Raises :class:`MapTooLarge` over ``options.max_nodes``.
+    """
+    kind_of: dict[tuple[str, str, str], str] = {}
+    for change in diff.edges:
+        kind_of[(change.source, change.target, change.key)] = change.kind
+    for change in diff.opened:
+        for hop in change.path:
+            kind_of.setdefault((hop.source, hop.target, _hop_key(hop)), "opened")
+    what = {(c.source, c.target, c.key): c.what for c in diff.edges}
+    seeds = {end for source, target, _ in kind_of for end in (source, target)}
+    seeds |= {node for change in diff.reach for node in _chain_nodes(change)}
+
+    context = _neighbourhood(new_graph, seeds, options.depth, options.escalation)
+    if options.accounts or options.focus is not None:
+        context &= _select(new_graph, options, None, snapshot, _Around())
+    else:  # as every map: the snapshot's own accounts are no nodes of their own
+        context = {n for n in context
+                   if not (new_graph.nodes[n].get("kind") == "account" and not new_graph.nodes[n].get("external"))}
+    nodes = context | seeds
+    if len(nodes) > options.max_nodes:
+        raise MapTooLarge(f"the diff map would have {len(nodes)} nodes, over the limit of {options.max_nodes}: "
+                          "narrow it with depth=0 or accounts=[...], or raise max_nodes")
+
+    # the drawn graph: the new graph's nodes and edges among them, and the removed edges (and nodes) of the old
+    drawn = nx.MultiDiGraph()
+    for node in sorted(nodes):
+        data = new_graph.nodes[node] if node in new_graph else old_graph.nodes.get(node) or _outside_node(node)
+        drawn.add_node(node, **data)
+    for source, target, key, data in new_graph.edges(sorted(nodes), keys=True, data=True):
+        if target in nodes and (key != CAN_ESCALATE or options.escalation or (source, target, key) in kind_of):
+            drawn.add_edge(source, target, key=key, **data)
+    for change in diff.edges:
+        if change.kind == "removed" and old_graph.has_edge(change.source, change.target, change.key):
+            drawn.add_edge(change.source, change.target, key=change.key,
+                           **old_graph.edges[change.source, change.target, change.key])
+    view = _draw(drawn, snapshot, nodes, replace(options, escalation=True), None, _Around())
+
+    notes = {"added": "added: only in the new snapshot", "removed": "removed: only in the old snapshot"}
+    view_nodes = []
+    for node in view.nodes:
+        change = "added" if node.id not in old_graph else "removed" if node.id not in new_graph else ""
+        view_nodes.append(replace(
+            node, highlighted=node.id in seeds and change != "removed", dimmed=node.id not in seeds or change == "removed",
+            change=change, tooltip=node.tooltip + ("\n" + notes[change] if change else "")))
+    view_edges = []
+    for edge in view.edges:
+        change = kind_of.get((edge.source, edge.target, edge.key), "")
+        if edge.edge_type == MEMBER_OF or not change:
+            view_edges.append(replace(edge, dimmed=edge.edge_type != MEMBER_OF or edge.source not in seeds))
+            continue
+        first = _CHANGE_TIPS[change]
+        if change == "changed" and what.get((edge.source, edge.target, edge.key)):
+            first += ": " + ", ".join(what[edge.source, edge.target, edge.key])
+        if change == "opened":
+            label = edge.label
+        elif change == "removed":  # the new snapshot cannot say who the old edge let in: its tooltip can
+            label = change
+        else:
+            label = change + (" / " + edge.label if edge.label else "")
+        view_edges.append(replace(
+            edge, change=change, colour=_CHANGE_COLOURS[change], width=_CHANGE_WIDTHS[change],
+            dashed=edge.dashed or change == "removed", highlighted=True, dimmed=False, label=label,
+            tooltip=_tooltip([first]) + "\n" + edge.tooltip))
+    present = {e.change for e in view_edges if e.change}
+    changes = tuple(kind for kind in CHANGE_KINDS if kind in present or kind in ("added", "removed"))
+    return replace(view, nodes=tuple(view_nodes), edges=tuple(view_edges), changes=changes, diff={
+        "summary": diff_counts_text(diff),
+        "sensitive": list(diff.sensitive),
+        "opened": [_chain_nodes(c) for c in diff.opened],
+        "closed": [_chain_nodes(c) for c in diff.reach if c.kind == "removed"],
+    })
+
+
+# the diff view's part of the page, run after the template's script: the legend's entries for the changes
+# (instead of "the path asked for") and a panel with the summary and the opened and closed paths. Every
+# text from the data is put on the page with textContent.
+DIFF_SCRIPT = """<script>
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("graphiam-data").textContent);
+  if (!data.diff) { return; }
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    if (className) { node.className = className; }
+    return node;
+  }
+  var legend = document.getElementById("graphiam-legend");
+  var heading = Array.prototype.filter.call(legend.querySelectorAll("h2"),
+                                            function (h) { return h.textContent === "Edges"; })[0];
+  var lines = heading ? heading.nextElementSibling : null;
+  if (lines) {
+    var asked = lines.querySelector(".line.path");
+    if (asked) { lines.removeChild(asked.parentNode); }
+    data.legend.changes.forEach(function (change) {
+      var item = el("li", null, "graphiam-change-" + change.kind);
+      var line = el("span", "", "line");
+      line.style.cssText = change.style;
+      item.appendChild(line);
+      item.appendChild(document.createTextNode(change.label));
+      lines.appendChild(item);
+    });
+  }
+  var panel = document.getElementById("graphiam-explanation");
+  panel.hidden = false;
+  panel.appendChild(el("h2", "What the change opens"));
+  panel.appendChild(el("p", data.diff.summary));
+  function chains(title, list, className) {
+    if (!list.length) { return; }
+    panel.appendChild(el("h2", title));
+    list.forEach(function (chain) { panel.appendChild(el("div", chain.join(" \\u2192 "), className)); });
+  }
+  chains("Opened paths", data.diff.opened, "hop");
+  chains("Closed paths", data.diff.closed, "blocker");
+  document.body.setAttribute("data-diff", "true");
+})();
+</script>"""
+
+
+def render_diff_map(old_graph: nx.MultiDiGraph, new_graph: nx.MultiDiGraph, snapshot: Snapshot, diff: GraphDiff,
+                    options: MapOptions = MapOptions(depth=1, title="graphiam: what the change opens")
+                    ) -> tuple[str, MapSummary]:
+    """The HTML page of :func:`diff_map_view` (self-contained, as every map) and what it holds."""
+    data = page_data(diff_map_view(old_graph, new_graph, snapshot, diff, options))
+    return _page(data, options.title, DIFF_SCRIPT), MapSummary(len(data["nodes"]), len(data["edges"]), None)
 
 
 def _srcdoc(page: str) -> str:
