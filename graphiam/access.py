@@ -11,7 +11,8 @@ The facade holds no logic of its own: it loads (:mod:`graphiam.snapshot`),
 builds or reads the cached graph (:mod:`graphiam.graph`), asks
 :mod:`graphiam.queries` and hands result values to :mod:`graphiam.present`,
 which it imports only when a rendering is asked for. Nothing in the package
-imports this module but :mod:`graphiam.cli` and the package itself.
+imports this module but :mod:`graphiam.cli`, :mod:`graphiam.review` (the
+notebook's change review) and the package itself.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .snapshot.names import parse_session_arn
 
 if TYPE_CHECKING:
     from .graph.index import QueryIndex
+    from .queries.diff import GraphDiff
 
 
 class PathResult(PathAnswer):
@@ -226,20 +228,24 @@ class AccessGraph:
 
 
 def load(*paths: str | os.PathLike[str], cache: bool = False, engine: str = "local",
-         scheduler: str | None = None) -> AccessGraph:
+         scheduler: str | None = None, base: AccessGraph | None = None) -> AccessGraph:
     """Load snapshot files or folders and build the access graph.
 
     ``cache=True`` reuses a graph built before from the same files by the same
     graphiam (see :mod:`graphiam.graph.cache`). ``engine="dask"`` builds the edges on a
-    Dask cluster (``scheduler`` address, or a local cluster when ``None``).
+    Dask cluster (``scheduler`` address, or a local cluster when ``None``). ``base``, the
+    graph of an earlier version of the snapshot, makes the build decide only the accounts
+    that changed (see :func:`load_with_report`).
     """
     if len(paths) == 1 and not isinstance(paths[0], (str, os.PathLike)):
         paths = tuple(paths[0])  # type: ignore[assignment]
-    return load_with_report(paths, cache=cache, engine=engine, scheduler=scheduler)[0]
+    return load_with_report(paths, cache=cache, engine=engine, scheduler=scheduler, base=base)[0]
 
 
 def load_with_report(paths, cache: bool = False, engine: str = "local", scheduler: str | None = None,
-                     key: str | None = None, buffers=None, progress: Progress = SILENT) -> tuple[AccessGraph, dict]:
+                     key: str | None = None, buffers=None, progress: Progress = SILENT,
+                     base: AccessGraph | None = None, snapshot: Snapshot | None = None,
+                     defer_store: bool = False) -> tuple[AccessGraph, dict]:
     """:func:`load`, plus what it did: whether the cache answered, seconds per phase, and ``warnings``: what
     the cache would not trust or had to discard (one line each; see :mod:`graphiam.graph.cache`).
 
@@ -249,6 +255,13 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
     :func:`graphiam.snapshot.read.read_files`) and ``key`` are what the caller
     has already read and hashed. ``progress`` hears of each phase: files read
     and parsed, target accounts decided, the cache read or written.
+
+    ``base``: the access graph of an earlier snapshot (a ``graphiam diff``'s old side). When the graph has to be
+    built, only the target accounts whose inputs differ from ``base``'s are decided; the rest is copied from it
+    (:mod:`graphiam.graph.incremental`; the same graph as a full build). ``report["rebuilt"]`` then says how many
+    accounts changed and how many were decided again. ``snapshot``: these very files, parsed already.
+    ``defer_store``: a graph built here is not written to the cache; ``report["store_key"]`` is the key the
+    caller writes it under once it has answered.
     """
     from .snapshot.read import read_files, snapshot_files, snapshot_from_buffers, snapshot_from_files
 
@@ -274,8 +287,9 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
             return AccessGraph(*cached), report
         report["cache"] = "miss"
     step = time.perf_counter()
-    snapshot = (snapshot_from_buffers(buffers, progress=progress) if buffers is not None
-                else snapshot_from_files(files, progress=progress))
+    if snapshot is None:  # else the caller has parsed these very files (``buffers``) already
+        snapshot = (snapshot_from_buffers(buffers, progress=progress) if buffers is not None
+                    else snapshot_from_files(files, progress=progress))
     report["timings"]["load"] = time.perf_counter() - step
     if engine == "dask":
         from .graph.engines import build_graph_on_dask
@@ -285,12 +299,21 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
         from .graph.engines import build_graph_in_processes
 
         access = AccessGraph(snapshot, build_graph_in_processes(snapshot, max(2, os.cpu_count() or 2), progress))
+    elif engine == "local" and base is not None:
+        from .graph.incremental import rebuild_graph
+
+        graph, rebuilt = rebuild_graph(base.snapshot, base.graph, snapshot, progress)
+        access = AccessGraph(snapshot, graph)
+        report["rebuilt"] = {"changed": len(rebuilt.changed), "decided": len(rebuilt.decided),
+                             "accounts": len(snapshot.accounts), "kept_edges": rebuilt.kept_edges}
     elif engine == "local":
         access = AccessGraph(snapshot, progress=progress)
     else:
         raise QueryError(f"engine {engine}: choose local, processes or dask")
     report["timings"].update({f"build_{k}": v for k, v in access.graph.graph.get("timings", {}).items()})
-    if key is not None:
+    if key is not None and defer_store:
+        report["store_key"] = key
+    elif key is not None:
         from .graph import cache as graph_cache
 
         step = time.perf_counter()
@@ -315,6 +338,42 @@ def partial_access(index: "QueryIndex", source_text: str, target_text: str) -> t
     return partial, source_text.strip() if parse_session_arn(source_text.strip()) else source, target
 
 
+def first_path_answer(snapshot: Snapshot, source_text: str, target_text: str, action: str = ASSUME_ROLE,
+                      service: str | None = None, context: Context | None = None) -> tuple[AccessGraph, PathResult] | None:
+    """A path question on a snapshot whose graph is not built: answered from the part of the graph it reads
+    (:class:`graphiam.graph.focused.PathGraph`), the same answer the whole graph gives, without building it.
+    ``None`` when the question needs the whole graph (a source outside the snapshot's principals and Identity
+    Center users, or a name that does not resolve: the whole graph then answers, or says what is wrong)."""
+    from .graph.focused import PathGraph
+
+    part = PathGraph(snapshot)
+    try:
+        source, target = resolve(part.nodes, source_text), resolve(part.nodes, target_text)
+    except UnknownPrincipalError:
+        return None
+    graph = part.subgraph(source, target)
+    if graph is None:
+        return None
+    access = AccessGraph(snapshot, graph=graph)
+    asked = source_text.strip() if parse_session_arn(source_text.strip()) else source
+    return access, access.path(asked, target, action, service, context)
+
+
+def compare(old: AccessGraph, new: AccessGraph, sensitive: Iterable[str] = ()) -> "GraphDiff":
+    """What changes from ``old`` to ``new`` (:func:`graphiam.queries.diff.diff_graphs`), with the findings of
+    both snapshots and, when ``sensitive`` holds ``admin``, the administrators of both: what ``graphiam diff``
+    and :func:`graphiam.diff` show."""
+    from .queries.diff import diff_graphs
+    from .queries.escalation import ADMIN
+    from .queries.findings import findings
+
+    patterns = tuple(sensitive)
+    administrators = (old.privesc()[0], new.privesc()[0]) if ADMIN in patterns else None
+    found = (findings(old.snapshot, old.graph, old.engine, privesc_result=old.privesc()),
+             findings(new.snapshot, new.graph, new.engine, privesc_result=new.privesc()))
+    return diff_graphs(old.graph, new.graph, patterns, administrators=administrators, findings=found)
+
+
 _PANDAS_MODULES = ("pandas", "numpy")
 
 
@@ -330,5 +389,5 @@ def _frames():
     return frames
 
 
-__all__ = ["AccessGraph", "PathResult", "QueryError", "UnknownPrincipalError", "load", "load_with_report",
-           "partial_access"]
+__all__ = ["AccessGraph", "PathResult", "QueryError", "UnknownPrincipalError", "compare", "first_path_answer", "load",
+           "load_with_report", "partial_access"]

@@ -41,7 +41,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from .access import AccessGraph, PathResult, load_with_report
+from .access import AccessGraph, PathResult, first_path_answer, load_with_report
 from .policy import ASSUME_ROLE, PASS_ROLE
 from .progress import SILENT, Progress
 from .present.checks import ERROR, EXPLAINED, FAIL, PASS, CheckOutcome, CheckSummary, junit_xml
@@ -307,8 +307,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--old", action="append", required=True, metavar="PATH", help="the snapshot before (repeatable)")
     p.add_argument("--new", action="append", required=True, metavar="PATH", help="the snapshot after (repeatable)")
     p.add_argument("--sensitive", action="append", default=[], metavar="PATTERN",
-                   help="only paths to targets matching this ARN glob count (repeatable; default: every role)")
+                   help="only paths to targets matching this ARN glob count, or 'admin': the administrators of "
+                        "either snapshot (repeatable; default: every role)")
+    p.add_argument("--checks", metavar="CHECKS.json",
+                   help="a check file (graphiam check's): its \"sensitive\" list and the targets of its "
+                        "\"expect\": \"unreachable\" checks are sensitive targets too")
     p.add_argument("--markdown", metavar="FILE", help="also write a short Markdown pull-request comment")
+    p.add_argument("--sarif", metavar="FILE.sarif",
+                   help="also write SARIF 2.1.0: the new paths to sensitive targets (GIAMD001) and the findings added")
+
+    p = command("snapshot", help="make a snapshot from another: apply-plan (as it will be once a Terraform plan is "
+                                 "applied)")
+    snapshot_commands = p.add_subparsers(dest="snapshot_command", required=True, parser_class=_Parser,
+                                         metavar="{apply-plan}")
+    after_no_data = _Parser(add_help=False)  # the global flags after the command, but --data: apply-plan's own is OLD
+    for flag, help_text in _GLOBAL_FLAGS.items():
+        after_no_data.add_argument(flag, action="store_true", dest="sub_" + flag.lstrip("-").replace("-", "_"),
+                                   default=argparse.SUPPRESS, help=help_text)
+    p = snapshot_commands.add_parser("apply-plan", parents=[after_no_data],
+                                     help="the snapshot OLD as it will be once a Terraform plan is applied, for "
+                                          "graphiam diff --old OLD --new NEW")
+    p.add_argument("--data", dest="old", action="append", required=True, metavar="OLD",
+                   help="the snapshot before the plan: a file or folder (repeatable); not the global --data")
+    p.add_argument("--plan", required=True, metavar="PLAN.json",
+                   help="the plan as JSON: terraform show -json plan.out > plan.json")
+    p.add_argument("-o", "--output", required=True, metavar="NEW",
+                   help="the new snapshot folder: must not exist, or be empty")
+    p.add_argument("--account", metavar="ID",
+                   help="the account of the changes no ARN in the plan places (needed when OLD holds several)")
 
     p = command("synth", help="write a synthetic organization snapshot (benchmarks, demos); same arguments, same bytes")
     p.add_argument("--accounts", type=int, required=True, metavar="N", help="how many accounts (about 30 users and 100 roles each)")
@@ -572,9 +598,10 @@ class _StdoutClosed(Exception):
     """Standard output was closed by its reader (a pipe into ``head``): nothing more can be said."""
 
 
-def main(argv: Sequence[str] | None = None, hold: list | None = None) -> int:
+def main(argv: Sequence[str] | None = None, hold: list | None = None, background_cache: bool = False) -> int:
     """Run one command; its exit code (:class:`ExitCode`). The loaded graph is appended to ``hold`` when one
-    is given (see :func:`run`).
+    is given (see :func:`run`). ``background_cache``: a first ``path`` on a new snapshot may leave building the
+    whole graph for the cache to a detached child process (:func:`_cache_later`); :func:`run` asks for it.
 
     The guard: an unexpected exception is exit code 70 with one line on standard error (with ``--debug``,
     the traceback), never a traceback with exit code 1; Ctrl-C is 130; a closed standard output is 141.
@@ -588,6 +615,7 @@ def main(argv: Sequence[str] | None = None, hold: list | None = None) -> int:
         except SystemExit as stop:  # --help, or a usage error already said in one line
             return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
         debug = bool(args.debug)
+        args.background_cache = background_cache
         return _command(args, hold)
     except KeyboardInterrupt:
         _stderr_line("graphiam: interrupted")
@@ -652,6 +680,8 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
     if args.command == "synth":
         from .synth import run_cli as _synth
         return _synth(args)
+    if args.command == "snapshot":
+        return _snapshot_apply_plan(args)
     if args.command == "diff":
         return _diff(args)
     try:
@@ -676,9 +706,24 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
             except ImportError as error:
                 raise QueryError(f"--engine dask needs dask.distributed ({error}); "
                                  "install it with: pip install 'graphiam[dask]'") from None
+        snapshot = None
+        if args.command == "path" and engine == "local" and not args.escalation and not args.provider:
+            # a new snapshot: the answer from the part of the graph it reads, the whole graph after it
+            from .snapshot.read import snapshot_files, snapshot_from_buffers, snapshot_from_files
+
+            snapshot = (snapshot_from_buffers(buffers, progress=progress) if buffers is not None
+                        else snapshot_from_files(snapshot_files(args.data), progress=progress))
+            first = first_path_answer(snapshot, args.source, args.target, args.action, args.service, _context(args))
+            if first is not None:
+                access, result = first
+                _print_result(result, args.json)
+                _print_warnings(access, args)
+                if key is not None:
+                    _cache_later(snapshot, key, args, progress)
+                return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
         access, report = load_with_report(args.data, cache=not args.no_cache, engine=engine, key=key,
                                           scheduler=getattr(args, "scheduler", None), buffers=buffers,
-                                          progress=progress)
+                                          progress=progress, snapshot=snapshot)
         for warning in report["warnings"]:  # what the cache would not trust or had to discard
             _warning(warning)
         if hold is not None:
@@ -713,6 +758,31 @@ def _print_warnings(access: AccessGraph, args: argparse.Namespace) -> None:
         return
     for warning in access.warnings:
         _warning(warning)
+
+
+def _snapshot_apply_plan(args: argparse.Namespace) -> int:
+    """``graphiam snapshot apply-plan``: write the snapshot OLD becomes once the plan is applied (0; 2 on bad input).
+
+    One line says what was written (not with ``--quiet``; ``--json`` prints the report); each warning (a type not
+    applied, a value known only after apply, a note) is one line on standard error.
+    """
+    from .snapshot.plan import apply_plan
+
+    try:
+        report = apply_plan(args.old, args.plan, args.output, account=args.account)
+    except SnapshotError as error:
+        _error(error)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        _error(f"{args.output}: cannot be written ({error.strerror or error})")
+        return EXIT_BAD_INPUT
+    if args.json:
+        _json(report.to_dict())
+    elif not args.quiet:
+        _line(report.summary())
+    for warning in report.warnings:
+        _warning(warning)
+    return EXIT_OK
 
 
 def _collect(args: argparse.Namespace) -> int:
@@ -791,6 +861,52 @@ def _progress(args: argparse.Namespace) -> Progress:
     except ValueError:
         delay = DEFAULT_DELAY
     return TerminalProgress(sys.stderr, delay)
+
+
+def _cache_later(snapshot: object, key: str, args: argparse.Namespace, progress: Progress,
+                 graph: object = None) -> None:
+    """Build the whole graph of ``snapshot`` (or take ``graph``, built already) and write its cache entry, after
+    the answer was printed.
+
+    As the ``graphiam`` command (:func:`run`) on a POSIX system, a detached child process does it, so the
+    answer's process exits at once: its standard streams go to /dev/null, it has its own session (a Ctrl-C in
+    the terminal does not reach it), and the entry is written atomically, so a killed child leaves nothing
+    half-written. ``GRAPHIAM_CACHE_WRITE=wait``, in-process callers of :func:`main` and systems without
+    ``fork`` do it here, before returning. A failure only means no entry: the next run builds again.
+    """
+    from .graph import cache as graph_cache
+
+    def build_and_store(shown: Progress) -> None:
+        access = AccessGraph(snapshot, graph, progress=shown)  # type: ignore[arg-type]
+        with shown.task("writing the cache"):
+            graph_cache.store(key, access.snapshot, access.graph, [])
+
+    wait = os.environ.get("GRAPHIAM_CACHE_WRITE", "").strip().lower() == "wait"
+    if not getattr(args, "background_cache", False) or wait or not hasattr(os, "fork"):
+        build_and_store(progress)
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        pass
+    try:
+        child = os.fork()
+    except OSError:
+        build_and_store(progress)
+        return
+    if child:
+        return
+    try:  # the child: never returns into the caller's code
+        os.setsid()
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1, 2):
+            os.dup2(quiet, stream)
+        build_and_store(SILENT)
+    except BaseException:
+        pass
+    finally:
+        os._exit(0)
 
 
 def _read_and_hash(args: argparse.Namespace, progress: Progress = SILENT) -> tuple[object, str | None]:
@@ -916,30 +1032,59 @@ def _run(access: AccessGraph, args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     """``graphiam diff``: 0 when nothing new reaches a sensitive target, 1 when something does, 2 on bad input."""
-    from .queries.diff import diff_graphs
+    from .access import compare
+    from .queries.diff import resolve_check_targets, sensitive_of_check_file
 
+    sensitive, named = tuple(p.strip() for p in args.sensitive), ()
     try:
+        if args.checks:  # a bad check file is said before the snapshots are read
+            _load_checks(args.checks)
+            try:  # read again for its "sensitive" list (_load_checks gives the checks)
+                document = json.loads(Path(args.checks).read_bytes().decode("utf-8-sig"))
+            except (OSError, ValueError) as error:  # the file changed between the two reads
+                raise CheckFileError(f"{args.checks}: {error}") from None
+            listed, named = sensitive_of_check_file(document, args.checks)
+            sensitive += listed
         old, _ = load_with_report(args.old, cache=True)
-        new, _ = load_with_report(args.new, cache=True)
-    except (SnapshotError, QueryError) as error:
+        new, report = load_with_report(args.new, cache=True, base=old, defer_store=True)
+        if named:  # check targets given by name: resolved in the new snapshot, else the old one
+            sensitive += resolve_check_targets(named, old.graph, new.graph, args.checks)
+    except (SnapshotError, QueryError, CheckFileError) as error:
         _error(error)
         return EXIT_BAD_INPUT
-    result = diff_graphs(old.graph, new.graph, tuple(args.sensitive))
-    if args.markdown:
-        from .present.diff_text import diff_markdown
-        from .present.files import write_atomically
+    sensitive = tuple(dict.fromkeys(sensitive))
+    result = compare(old, new, sensitive)
+    for warning in result.warnings:
+        _warning(warning)
+    from .present.files import write_atomically
 
+    for path, form in ((args.markdown, "markdown"), (args.sarif, "sarif")):
+        if not path:
+            continue
         try:
-            write_atomically(args.markdown, diff_markdown(result))
+            if form == "markdown":
+                from .present.diff_text import diff_markdown
+
+                write_atomically(path, diff_markdown(result))
+            else:
+                from .present.sarif import write_diff_sarif
+
+                write_diff_sarif(path, result, __version__, new.snapshot)
         except OSError as error:
-            _error(f"{args.markdown}: {error.strerror or error}")
+            _error(f"{path}: {error.strerror or error}")
             return EXIT_BAD_INPUT
+    rebuilt = report.get("rebuilt")  # the new graph came from the old one: how much was decided again
     if args.json:
-        _json(result.to_dict())
+        _json({**result.to_dict(), **({"rebuilt": rebuilt} if rebuilt else {})})
     else:
         from .present.diff_text import diff_text
 
         _out(diff_text(result))
+        if rebuilt and not args.quiet:
+            _stderr_line(f"graphiam: the new graph decided {rebuilt['decided']} of {rebuilt['accounts']} target "
+                         f"accounts again ({rebuilt['changed']} changed); the rest came from the old graph")
+    if report.get("store_key"):  # the new graph, for the next diff or question: after the answer
+        _cache_later(new.snapshot, report["store_key"], args, SILENT, new.graph)
     return EXIT_NOT_REACHABLE if result.opened else EXIT_OK
 
 
@@ -1040,7 +1185,7 @@ def run() -> None:
     """
     hold: list = []
     try:
-        code = main(hold=hold)
+        code = main(hold=hold, background_cache=True)
     except KeyboardInterrupt:  # a second Ctrl-C while the first was being said
         code = EXIT_INTERRUPTED
     except BaseException:  # the guard failed while reporting (out of memory ...): still never 1
