@@ -7,8 +7,8 @@ It writes ``graphiam synth --accounts N`` into a temporary folder and builds
 it once with ``graphiam build`` into a private, empty cache folder (the old
 snapshot as CI has it: built on the main branch, cached). Then, ``--repeat``
 times, it copies the snapshot, changes one policy in it (the trust policy of
-one role of one account gains a statement naming a user of another account:
-what a pull request does) and times ``graphiam diff --old OLD --new NEW --json``
+one role of one account gains a statement naming a user of that account:
+what a pull request does; the user's own policy gains the matching Allow) and times ``graphiam diff --old OLD --new NEW --json``
 as a whole process: the old graph from the cache, the new one rebuilt from it
 (only the target accounts the change can reach are decided again). For the
 ratio it also times ``graphiam build --no-cache`` of one changed snapshot: the
@@ -46,13 +46,13 @@ def graphiam(*args: str, cache: Path, check: bool = True) -> tuple[float, subpro
 
 
 def change_one_policy(old: Path, new: Path, index: int) -> tuple[str, str]:
-    """Copy ``old`` to ``new`` and add to one role's trust a statement naming a user of another account; the
-    (user, role) pair it opens."""
+    """Copy ``old`` to ``new`` and add to one role's trust a statement naming a user of its account (and to the
+    user an Allow for it); the (user, role) pair it opens."""
     shutil.copytree(old, new)
     files = sorted((new / "accounts").glob("*.json"))
-    target_file, caller_file = files[(7 * index + 3) % len(files)], files[(7 * index + 11) % len(files)]
-    target, caller = json.loads(target_file.read_text()), json.loads(caller_file.read_text())
-    user = next(u for u in caller["UserDetailList"] if u.get("UserPolicyList") or u.get("GroupList"))
+    target_file = caller_file = files[(7 * index + 3) % len(files)]  # one account: no SCP between the two
+    target = caller = json.loads(target_file.read_text())
+    user = next(u for u in caller["UserDetailList"] if not u.get("PermissionsBoundary"))
     role = next(r for r in target["RoleDetailList"] if not r["Path"].startswith(("/aws-service-role/", "/aws-reserved/")))
     document = role["AssumeRolePolicyDocument"]
     if isinstance(document, str):
@@ -66,7 +66,6 @@ def change_one_policy(old: Path, new: Path, index: int) -> tuple[str, str]:
     user["UserPolicyList"] = [*user.get("UserPolicyList", []), {"PolicyName": "review-benchmark", "PolicyDocument": {
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role["Arn"]}]}}]
     target_file.write_text(json.dumps(target))
-    caller_file.write_text(json.dumps(caller))
     return user["Arn"], role["Arn"]
 
 

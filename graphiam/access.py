@@ -306,6 +306,7 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
         access = AccessGraph(snapshot, graph)
         report["rebuilt"] = {"changed": len(rebuilt.changed), "decided": len(rebuilt.decided),
                              "accounts": len(snapshot.accounts), "kept_edges": rebuilt.kept_edges}
+        report["rebuilt_accounts"] = sorted(set(rebuilt.changed) | set(rebuilt.decided))  # where edges can differ
     elif engine == "local":
         access = AccessGraph(snapshot, progress=progress)
     else:
@@ -359,10 +360,12 @@ def first_path_answer(snapshot: Snapshot, source_text: str, target_text: str, ac
     return access, access.path(asked, target, action, service, context)
 
 
-def compare(old: AccessGraph, new: AccessGraph, sensitive: Iterable[str] = ()) -> "GraphDiff":
+def compare(old: AccessGraph, new: AccessGraph, sensitive: Iterable[str] = (),
+            only_accounts: Iterable[str] | None = None) -> "GraphDiff":
     """What changes from ``old`` to ``new`` (:func:`graphiam.queries.diff.diff_graphs`), with the findings of
     both snapshots and, when ``sensitive`` holds ``admin``, the administrators of both: what ``graphiam diff``
-    and :func:`graphiam.diff` show."""
+    and :func:`graphiam.diff` show. ``only_accounts``: when ``new`` was rebuilt from ``old``, the accounts whose
+    edges can differ (``load_with_report``'s ``report["rebuilt_accounts"]``)."""
     from .queries.diff import diff_graphs
     from .queries.escalation import ADMIN
     from .queries.findings import findings
@@ -371,7 +374,8 @@ def compare(old: AccessGraph, new: AccessGraph, sensitive: Iterable[str] = ()) -
     administrators = (old.privesc()[0], new.privesc()[0]) if ADMIN in patterns else None
     found = (findings(old.snapshot, old.graph, old.engine, privesc_result=old.privesc()),
              findings(new.snapshot, new.graph, new.engine, privesc_result=new.privesc()))
-    return diff_graphs(old.graph, new.graph, patterns, administrators=administrators, findings=found)
+    return diff_graphs(old.graph, new.graph, patterns, administrators=administrators, findings=found,
+                       only_accounts=None if only_accounts is None else set(only_accounts))
 
 
 _PANDAS_MODULES = ("pandas", "numpy")

@@ -1053,7 +1053,7 @@ def _diff(args: argparse.Namespace) -> int:
         _error(error)
         return EXIT_BAD_INPUT
     sensitive = tuple(dict.fromkeys(sensitive))
-    result = compare(old, new, sensitive)
+    result = compare(old, new, sensitive, report.get("rebuilt_accounts"))
     for warning in result.warnings:
         _warning(warning)
     from .present.files import write_atomically

@@ -174,13 +174,30 @@ class GraphDiff:
                 "warnings": list(self.warnings)}
 
 
-def _edges(graph: nx.MultiDiGraph) -> dict[tuple[str, str, str], dict]:
-    return {(u, v, k): d for u, v, k, d in graph.edges(keys=True, data=True) if k != "member_of"}
+def _edges(graph: nx.MultiDiGraph, accounts: Collection[str] | None = None) -> dict[tuple[str, str, str], dict]:
+    """The graph's edges but memberships; with ``accounts``, only those into principals of these accounts."""
+    if accounts is None:
+        return {(u, v, k): d for u, v, k, d in graph.edges(keys=True, data=True) if k != "member_of"}
+    into = [node for node, account in graph.nodes(data="account") if account in accounts]
+    return {(u, v, k): d for u, v, k, d in graph.in_edges(into, keys=True, data=True) if k != "member_of"}
 
 
-def edge_changes(old: nx.MultiDiGraph, new: nx.MultiDiGraph) -> list[EdgeChange]:
-    """Every edge added, removed or changed between the two graphs, sorted; each statement with its account."""
-    before, after = _edges(old), _edges(new)
+class _EdgeKeys:
+    """``(u, v, key) in graph`` without a set of every edge."""
+
+    def __init__(self, graph: nx.MultiDiGraph) -> None:
+        self.graph = graph
+
+    def __contains__(self, edge: tuple[str, str, str]) -> bool:
+        return self.graph.has_edge(*edge)
+
+
+def edge_changes(old: nx.MultiDiGraph, new: nx.MultiDiGraph,
+                 only_accounts: Collection[str] | None = None) -> list[EdgeChange]:
+    """Every edge added, removed or changed between the two graphs, sorted; each statement with its account.
+    ``only_accounts``: only edges into principals of these accounts can differ (the rest of ``new`` was copied
+    from ``old``: :mod:`graphiam.graph.incremental`), so only they are compared."""
+    before, after = _edges(old, only_accounts), _edges(new, only_accounts)
     out = []
     for key in sorted(set(before) | set(after)):
         was, now = before.get(key), after.get(key)
@@ -259,8 +276,12 @@ def _is_role(old: nx.MultiDiGraph, new: nx.MultiDiGraph, node: str) -> bool:
 
 def diff_graphs(old: nx.MultiDiGraph, new: nx.MultiDiGraph, sensitive: Sequence[str] = (), *,
                 administrators: tuple[Iterable[str], Iterable[str]] | None = None,
-                findings: tuple[Sequence["Finding"], Sequence["Finding"]] | None = None) -> GraphDiff:
+                findings: tuple[Sequence["Finding"], Sequence["Finding"]] | None = None,
+                only_accounts: Collection[str] | None = None) -> GraphDiff:
     """The difference between ``old`` and ``new`` (see the module docstring).
+
+    ``only_accounts``: the target accounts whose edges can differ, when ``new`` was rebuilt from ``old`` (the
+    accounts decided again and those removed; see :func:`edge_changes`); by default every edge is compared.
 
     ``administrators`` is the administrators of the old and of the new
     snapshot (``privesc(...)[0]`` of each); it is needed when ``sensitive``
@@ -275,9 +296,9 @@ def diff_graphs(old: nx.MultiDiGraph, new: nx.MultiDiGraph, sensitive: Sequence[
                          "(administrators=(old_admins, new_admins))")
     old_admins, new_admins = (set(administrators[0]), set(administrators[1])) if administrators else (set(), set())
     admins = old_admins | new_admins if ADMIN in sensitive else set()
-    changes = edge_changes(old, new)
+    changes = edge_changes(old, new, only_accounts)
     reach: list[ReachChange] = []
-    old_edges, new_edges = set(_edges(old)), set(_edges(new))
+    old_edges, new_edges = _EdgeKeys(old), _EdgeKeys(new)
     became_admin = {t for t in new_admins - old_admins if t in old and t in new} if ADMIN in sensitive else set()
     for target in sorted(_affected_targets(old, new, changes) | became_admin):
         if not is_sensitive(target, sensitive, admins) or not _is_role(old, new, target):

@@ -40,27 +40,29 @@ from .names import account_of
 __all__ = ["account_fingerprints", "identity_center_fingerprint"]
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
     """``value`` as nested tuples of text and numbers, documents by their digest (what ``repr`` hashes)."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    kind = type(value)
+    if kind in _ATOMS:
         return value
-    if isinstance(value, PolicyDocument):
+    if kind is tuple or kind is list:
+        return tuple(item if type(item) in _ATOMS else _plain(item) for item in value)
+    if kind is PolicyDocument:
         return ("doc", value.digest)
-    if isinstance(value, (tuple, list)):
-        return tuple(_plain(item) for item in value)
-    if isinstance(value, Mapping):
-        return tuple((key, _plain(item)) for key, item in value.items())
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return (kind.__name__, *[item if type(item) in _ATOMS else _plain(item)
+                                 for item in map(value.__getattribute__, names)])
+    if kind is dict or isinstance(value, Mapping):
+        return tuple((key, item if type(item) in _ATOMS else _plain(item)) for key, item in value.items())
     if isinstance(value, (frozenset, set)):
         return ("set", tuple(sorted(repr(_plain(item)) for item in value)))
-    kind = type(value)
-    names = _FIELDS.get(kind)
-    if names is None:
-        if not dataclasses.is_dataclass(value):
-            raise TypeError(f"cannot fingerprint a {kind.__name__}")
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
-    return (kind.__name__, *(_plain(getattr(value, name)) for name in names))
+    raise TypeError(f"cannot fingerprint a {kind.__name__}")
 
 
 def _digest(value: Any) -> str:

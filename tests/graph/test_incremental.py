@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from builders import Org, allow, deny, role_arn, trust_account, trust_arn, user_arn
 from graphiam.graph.build import GraphBuilder, build_graph
 from graphiam.graph.incremental import changed_accounts, rebuild_graph, targets_to_decide
+from graphiam.queries.diff import edge_changes
 from graphiam.snapshot.fingerprint import account_fingerprints
 from strategies import ACCOUNTS, ROLE_NAMES, USER_NAMES, identity_statement, organizations, trust_statement
 
@@ -117,6 +118,9 @@ def test_a_rebuild_after_random_edits_is_exactly_the_full_build(org, data):
     assert canonical(old_graph) == before  # the old graph is read, never changed
     assert set(report.changed) == changed_accounts(old, new)
     assert not report.whole  # every kept edge's caller is in the new graph: no fallback to a full build
+    # a diff compares only the edges into the accounts decided again (or gone): the rest are copies
+    assert edge_changes(old_graph, rebuilt, set(report.decided) | set(report.changed)) == \
+        edge_changes(old_graph, build_graph(new))
 
 
 def _two_accounts(extra_statement: dict | None = None) -> Org:
