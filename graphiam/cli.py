@@ -49,7 +49,7 @@ from .present.checks import body as check_body
 from .present.checks import heading as check_heading
 from .present.text import indented, rows_text, terminal_safe
 from .queries.denied import DeniedMessageError
-from .queries.errors import QueryError
+from .queries.errors import QueryError, json_type
 from .queries.paths import ReachRow
 from .queries.resolve import UnknownPrincipalError
 from .snapshot.read import SnapshotError
@@ -456,18 +456,18 @@ def _load_checks(path: str) -> list[dict]:
     except ValueError as error:  # e.g. an integer with more digits than Python converts
         raise CheckFileError(f"{path}: invalid JSON: {error}") from None
     if not isinstance(data, dict):
-        raise CheckFileError(f"{path}: expected an object with a list \"checks\", not {_json_type(data)}")
+        raise CheckFileError(f"{path}: expected an object with a list \"checks\", not {json_type(data)}")
     checks = data.get("checks")
     if not isinstance(checks, list):
         raise CheckFileError(f"{path}: expected an object with a list \"checks\""
-                             + (f"; its \"checks\" is {_json_type(checks)}" if "checks" in data else ""))
+                             + (f"; its \"checks\" is {json_type(checks)}" if "checks" in data else ""))
     return checks  # each entry's shape is checked as it runs (:func:`_check_problem`): one bad entry stops nothing
 
 
 def _check_problem(check: object) -> str | None:
     """What is wrong with one check entry (the text after ``checks[i]``), or ``None``."""
     if not isinstance(check, dict):
-        return f" must be an object, not {_json_type(check)}"
+        return f" must be an object, not {json_type(check)}"
     if "findings" in check:
         if check["findings"] not in ("high", "medium", "low"):
             return ".findings must be the lowest severity counted: \"high\", \"medium\" or \"low\""
@@ -479,14 +479,14 @@ def _check_problem(check: object) -> str | None:
         return " needs either \"why\", \"findings\" or \"source\", \"target\" and \"expect\""
     for key in _CHECK_STRINGS:
         if key in check and not isinstance(check[key], str):
-            return f".{key} must be a string, not {_json_type(check[key])}"
+            return f".{key} must be a string, not {json_type(check[key])}"
     for key in _CHECK_OPTIONAL_STRINGS:
         if check.get(key) is not None and not isinstance(check[key], str):
-            return f".{key} must be a string or null, not {_json_type(check[key])}"
+            return f".{key} must be a string or null, not {json_type(check[key])}"
     if "why" not in check and check["expect"] not in ("reachable", "unreachable"):
         return ".expect must be \"reachable\" or \"unreachable\""
     if "escalation" in check and not isinstance(check["escalation"], bool):
-        return f".escalation must be true or false, not {_json_type(check['escalation'])}"
+        return f".escalation must be true or false, not {json_type(check['escalation'])}"
     if check.get("target") == ADMIN_TARGET and not check.get("escalation"):
         return f".target \"{ADMIN_TARGET}\" (any administrator) needs \"escalation\": true"
     stated = check.get("context")
@@ -496,17 +496,6 @@ def _check_problem(check: object) -> str | None:
     return None
 
 
-def _json_type(value: object) -> str:
-    """The JSON name of ``value``'s type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
 
 
 def _decide_check(access: AccessGraph, path: str, index: int, check: object) -> CheckOutcome:

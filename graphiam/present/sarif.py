@@ -187,16 +187,20 @@ def sarif_log(findings: Iterable[Finding], rules: Sequence[Rule], tool_version: 
         if finding.rule not in index:
             raise ValueError(f"finding of rule {finding.rule}, which is not among the rules given")
         results.append(_result(finding, index[finding.rule], lines, base))
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {"driver": {"name": "graphiam", "version": tool_version, "semanticVersion": tool_version,
-                                "informationUri": INFORMATION_URI, "rules": [_rule_entry(r) for r in rules]}},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+    return _log(rules, results, tool_version)
+
+
+def _log(rules: Sequence[Rule], results: list[dict], tool_version: str, properties: dict | None = None) -> dict:
+    """A SARIF 2.1.0 log of one graphiam run."""
+    run: dict = {
+        "tool": {"driver": {"name": "graphiam", "version": tool_version, "semanticVersion": tool_version,
+                            "informationUri": INFORMATION_URI, "rules": [_rule_entry(r) for r in rules]}},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
     }
+    if properties is not None:
+        run["properties"] = properties
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
 def sarif_text(log: dict) -> str:
@@ -337,18 +341,7 @@ def diff_sarif_log(diff: GraphDiff, tool_version: str, snapshot: Snapshot | None
         if finding.rule not in index:
             raise ValueError(f"finding of rule {finding.rule}, which is not among the rules given")
         results.append({**_result(finding, index[finding.rule], roles, base), "baselineState": "new"})
-    summary = diff.to_dict()["summary"]
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {"driver": {"name": "graphiam", "version": tool_version, "semanticVersion": tool_version,
-                                "informationUri": INFORMATION_URI, "rules": [_rule_entry(r) for r in every]}},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-            "properties": {"sensitive": list(diff.sensitive), "summary": summary},
-        }],
-    }
+    return _log(every, results, tool_version, {"sensitive": list(diff.sensitive), "summary": diff.to_dict()["summary"]})
 
 
 def write_diff_sarif(path: str | os.PathLike[str], diff: GraphDiff, tool_version: str,

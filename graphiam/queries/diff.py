@@ -40,7 +40,7 @@ import networkx as nx
 from ..graph.schema import CAN_ASSUME
 from ..policy.matching import wildcard_match
 from ..snapshot.names import account_of
-from .errors import QueryError
+from .errors import QueryError, json_type
 from .paths import Hop, find_path
 
 if TYPE_CHECKING:
@@ -399,16 +399,6 @@ def finding_changes(old: Sequence["Finding"], new: Sequence["Finding"]) -> tuple
 
 # -- sensitive targets named by a check file ----------------------------------------------------------------
 
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
 
 
 def sensitive_of_check_file(document: Mapping, where: str) -> tuple[tuple[str, ...], tuple[tuple[int, str], ...]]:
@@ -427,8 +417,8 @@ def sensitive_of_check_file(document: Mapping, where: str) -> tuple[tuple[str, .
     listed = document.get("sensitive", [])
     if not isinstance(listed, list) or not all(isinstance(p, str) and p.strip() for p in listed):
         raise QueryError(f"{where}: \"sensitive\" must be a list of ARN patterns (strings) or \"{ADMIN}\", not "
-                         + (_json_type(listed) if not isinstance(listed, list) else "a list holding "
-                            + next(_json_type(p) if not isinstance(p, str) else "an empty string"
+                         + (json_type(listed) if not isinstance(listed, list) else "a list holding "
+                            + next(json_type(p) if not isinstance(p, str) else "an empty string"
                                    for p in listed if not (isinstance(p, str) and p.strip()))))
     patterns.extend(p.strip() for p in listed)
     names: list[tuple[int, str]] = []
@@ -438,13 +428,13 @@ def sensitive_of_check_file(document: Mapping, where: str) -> tuple[tuple[str, .
             continue
         action = check.get("action")
         if action is not None and not isinstance(action, str):
-            raise QueryError(f"{where}: checks[{index}].action must be a string or null, not {_json_type(action)}")
+            raise QueryError(f"{where}: checks[{index}].action must be a string or null, not {json_type(action)}")
         if action is not None and action.strip().lower() != "sts:assumerole":
             continue  # a PassRole check: the diff's paths are role assumptions
         target = check.get("target")
         if not isinstance(target, str) or not target.strip():
             raise QueryError(f"{where}: checks[{index}].target must be a string, not "
-                             + (_json_type(target) if not isinstance(target, str) else "an empty string"))
+                             + (json_type(target) if not isinstance(target, str) else "an empty string"))
         target = target.strip()
         if target == ADMIN or target.startswith("arn:"):
             patterns.append(target)
