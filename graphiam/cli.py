@@ -673,6 +673,8 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
         return _snapshot_apply_plan(args)
     if args.command == "diff":
         return _diff(args)
+    built: AccessGraph | None = None  # the graph, once loaded: its cache entry is written even if the question fails
+    report: dict = {}
     try:
         if args.command == "check":  # a bad check file is said before the snapshot is read
             args.loaded_checks = _load_checks(args.checks)
@@ -710,20 +712,27 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
                 if key is not None:
                     _cache_later(snapshot, key, args, progress)
                 return EXIT_OK if result.reachable else EXIT_NOT_REACHABLE
+        # the cache entry is written after the answer (by a detached child as the command), but by build itself
         access, report = load_with_report(args.data, cache=not args.no_cache, engine=engine, key=key,
                                           scheduler=getattr(args, "scheduler", None), buffers=buffers,
-                                          progress=progress, snapshot=snapshot)
+                                          progress=progress, snapshot=snapshot,
+                                          defer_store=args.command != "build")
         for warning in report["warnings"]:  # what the cache would not trust or had to discard
             _warning(warning)
         if hold is not None:
             hold.append(access)
         if key is not None:
             report["timings"] = {"hash": hashed, **report["timings"]}
+        built = access
         code = _build_report(access, report, args) if args.command == "build" else _run(access, args)
     except (SnapshotError, UnknownPrincipalError, QueryError, DeniedMessageError, CheckFileError) as error:
         _error(error)
+        if built is not None and report.get("store_key"):  # a question asked wrong: the graph is still good
+            _cache_later(built.snapshot, report["store_key"], args, SILENT, built.graph)
         return EXIT_BAD_INPUT
     _print_warnings(access, args)  # after the answer, so an error stays the only line on stderr
+    if report.get("store_key"):
+        _cache_later(access.snapshot, report["store_key"], args, progress, access.graph)
     return code
 
 

@@ -76,3 +76,25 @@ def test_a_source_outside_the_principals_is_answered_by_the_whole_graph(capsys):
     code = cli.main(["path", "ec2.amazonaws.com", "AppConfig", "--data", str(SAMPLE), "--no-cache", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code in (0, 1) and out["source"] == "ec2.amazonaws.com"
+
+
+def test_every_question_answers_before_the_cache_is_written_and_a_bad_one_still_leaves_the_entry(tmp_path, capsys,
+                                                                                                 monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GRAPHIAM_CACHE_DIR", str(cache))
+    written: list[str] = []
+    real = cli._cache_later
+
+    def spy(snapshot, key, args, progress, graph=None):
+        written.append(capsys.readouterr().out)  # what was printed before the entry is written
+        real(snapshot, key, args, progress, graph)
+
+    monkeypatch.setattr(cli, "_cache_later", spy)
+    assert cli.main(["who-can", "AppConfig", "--data", str(SAMPLE)]) == 0
+    assert "AppConfig" in written[0]  # the answer came first
+    assert sorted(cache.glob("*.pickle")) and sorted(cache.glob("*.sqlite"))
+    for entry in cache.glob("*.*"):
+        if entry.suffix in (".pickle", ".sqlite"):
+            entry.unlink()
+    assert cli.main(["who-can", "NoSuchRoleAnywhere", "--data", str(SAMPLE)]) == 2
+    assert sorted(cache.glob("*.pickle")) and sorted(cache.glob("*.sqlite"))  # the graph was good: kept
