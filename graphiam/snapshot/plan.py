@@ -1049,14 +1049,20 @@ class _Applier:
                 if state is after_state and not self._known(change, attribute, f"leaves the policy's {attribute} "
                                                                                "out"):
                     continue
-                names = []
-                for index, name in enumerate(state.get(attribute) or ()):
-                    if state is after_state and _is_unknown(change.unknown, attribute, index):
-                        self._report(change, f"{attribute}[{index}]", "leaves that attachment out")
-                    elif isinstance(name, str):
-                        names.append(name)
+                names = self._listed_names(change, state, attribute, state is after_state, "attachment")
                 side.extend(self._attachments(change, state, kind, names))
         self._delta(before, after, set())
+
+    def _listed_names(self, change: _Change, state: dict, attribute: str, planned: bool, what: str) -> list[str]:
+        """The names ``state[attribute]`` lists; on the planned side (``planned``), an entry known only after
+        apply is reported (that ``what`` is left out) instead."""
+        names = []
+        for index, name in enumerate(state.get(attribute) or ()):
+            if planned and _is_unknown(change.unknown, attribute, index):
+                self._report(change, f"{attribute}[{index}]", f"leaves that {what} out")
+            elif isinstance(name, str):
+                names.append(name)
+        return names
 
     def _memberships(self, change: _Change, single: str, many: str, pair: Any) -> None:
         """``single`` (one name) and ``many`` (a list of names): ``pair(single_name, one_of_many)`` gives
@@ -1069,12 +1075,7 @@ class _Applier:
             gone = "leaves these memberships out"
             if state is after_state and not (self._known(change, single, gone) and self._known(change, many, gone)):
                 continue
-            names = []
-            for index, name in enumerate(state.get(many) or ()):
-                if state is after_state and _is_unknown(change.unknown, many, index):
-                    self._report(change, f"{many}[{index}]", "leaves that membership out")
-                elif isinstance(name, str):
-                    names.append(name)
+            names = self._listed_names(change, state, many, state is after_state, "membership")
             if not names:
                 continue
             account = self._account(change, [state.get(single), *names])
