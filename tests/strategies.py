@@ -22,7 +22,15 @@ def _arn_choices(draw, kind: str) -> str:
 @st.composite
 def identity_statement(draw) -> dict:
     kind = draw(st.sampled_from(["assume_any", "assume_role", "assume_account", "pass_any", "pass_ec2", "deny_role", "admin",
-                                 "assume_prefix", "assume_own_name", "assume_same_team", "deny_unless_team"]))
+                                 "assume_prefix", "assume_own_name", "assume_same_team", "deny_unless_team",
+                                 "rewrite_prefix", "takeover_tagged", "iam_in_account"]))
+    if kind == "rewrite_prefix":  # a trust rewrite of some roles: decided once per class of roles
+        return allow("iam:UpdateAssumeRolePolicy", f"arn:aws:iam::{draw(st.sampled_from(ACCOUNTS))}:role/{draw(st.sampled_from('ADW'))}*")
+    if kind == "takeover_tagged":  # a condition on the target user's tag: decided per user
+        return allow(["iam:CreateAccessKey", "iam:CreateLoginProfile"], "*",
+                     condition={"StringEquals": {"aws:ResourceTag/team": "ops"}})
+    if kind == "iam_in_account":  # a condition on the resource's account: the same for every target of one account
+        return allow(["iam:*", "sts:AssumeRole"], "*", condition={"StringEquals": {"aws:ResourceAccount": draw(st.sampled_from(ACCOUNTS))}})
     if kind == "assume_any":
         return allow("sts:AssumeRole", "*")
     if kind == "assume_prefix":  # one specific pattern: which roles it covers is all that matters of them
@@ -103,6 +111,11 @@ def organizations(draw) -> Org:
             org.scp("DenySome", deny("sts:AssumeRole", _arn_choices(draw, "role")), targets=(target,))
         if draw(st.booleans()):  # an SCP whose verdict depends on who asks
             org.scp("OpsOnly", deny("sts:AssumeRole", "*", condition={"StringNotEqualsIfExists": {"aws:PrincipalTag/team": "ops"}}),
+                    targets=(draw(st.sampled_from(ACCOUNTS)),))
+        if draw(st.booleans()):  # an SCP on the resource's account and organization path
+            org.scp("HomeOnly", deny(["sts:AssumeRole", "iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey"], "*",
+                                     condition={"StringNotEquals": {"aws:ResourceAccount": draw(st.sampled_from(ACCOUNTS))},
+                                                "ForAllValues:StringNotLike": {"aws:ResourceOrgPaths": "o-test000001/r-test/*"}}),
                     targets=(draw(st.sampled_from(ACCOUNTS)),))
         if draw(st.booleans()):  # an RCP that keeps callers of other organizations out
             org.rcp("OrgOnly", deny("sts:*", "*", condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-test000001"},

@@ -39,6 +39,7 @@ from typing import Iterable, Sequence
 
 from ..policy import PASS_ROLE, Decision, Outcome, PolicyEngine
 from ..policy.context import resource_values
+from ..policy.evaluate import statements_for_action
 from ..policy.matching import WITNESS_FILL, action_matches, glob_witness
 from ..policy.techniques import (INSTANCE_PROFILE_PERMISSIONS, TECHNIQUES, Permission, Technique)
 from ..snapshot.model import Principal, Role, Snapshot, User
@@ -78,7 +79,7 @@ class EscalationDecider:
         self._rewrites: dict[tuple, Decision] = {}
         self._summaries: dict[str, dict] = {}  # technique id -> the summary every edge shares
         self._id_lists: dict[tuple[str, ...], list[str]] = {}
-        self._can: dict[tuple[str, str], int | None] = {}  # (caller, pass technique) -> _caller_rank's own part
+        self._can: dict[tuple[str, str], list[tuple[int, int, Technique]]] = {}  # (caller, service) -> _caller_ranks
 
     # -- one permission ---------------------------------------------------------------------------
     def names_action(self, caller: Principal, action: str) -> bool:
@@ -87,32 +88,45 @@ class EscalationDecider:
         found = self._names.get(key)
         if found is None:
             policies, _ = self.engine.identity_policies(caller)
-            found = any(statement.effect == "Allow" and action_matches(statement.actions, action) != statement.not_action
+            found = any(statement.effect == "Allow"  # each document's statements per action are computed once
                         for policy in policies if policy.document is not None
-                        for statement in policy.document.statements)
+                        for statement in statements_for_action(policy.document, action))
             self._names[key] = found
         return found
 
-    def _caller_rank(self, technique: Technique, caller: Principal, role: Role) -> int | None:
-        """How well a pass technique holds for ``caller`` and ``role`` apart from the pass itself: 0 allowed,
-        1 conditional, None not. Its service actions and ``one_of`` do not name the role: decided once per
-        caller; the instance profile is the role's."""
-        key = (caller.arn, technique.id)
-        if key not in self._can:
-            rank: int | None = None
-            if all(self.names_action(caller, p.action) for p in technique.permissions):
+    def _caller_ranks(self, caller: Principal, service: str) -> list[tuple[int, int, Technique]]:
+        """The pass techniques of ``service`` that hold for ``caller`` apart from the pass itself and the
+        instance profile, as (rank: 0 allowed, 1 conditional; catalogue index; technique). Their service
+        actions and ``one_of`` do not name the role: decided once per caller and service."""
+        key = (caller.arn, service)
+        found = self._can.get(key)
+        if found is None:
+            found = []
+            for index, technique in enumerate(self.by_service.get(service, ())):
+                if not all(self.names_action(caller, p.action) for p in technique.permissions):
+                    continue
                 granted = [self.permission(caller, p) for p in technique.permissions]
                 if technique.one_of:
                     granted.extend(self._best_alternative(caller, None, technique.one_of))
-                rank = _combined_rank(granted) if all(g.decision.allowed for g in granted) else None
-            self._can[key] = rank
-        rank = self._can[key]
-        if rank is None or not technique.instance_profile or role.instance_profiles:
-            return rank
+                if all(g.decision.allowed for g in granted):
+                    found.append((_combined_rank(granted), index, technique))
+            self._can[key] = found
+        return found
+
+    def _profile_rank(self, caller: Principal, role: Role) -> int | None:
+        """How well ``caller`` can put ``role`` in an instance profile: 0 allowed, 1 conditional, None not."""
         profile = [self.permission(caller, p, role) for p in INSTANCE_PROFILE_PERMISSIONS]
-        if not all(g.decision.allowed for g in profile):
-            return None
-        return max(rank, _combined_rank(profile))
+        return _combined_rank(profile) if all(g.decision.allowed for g in profile) else None
+
+    def _holding(self, caller: Principal, role: Role, service: str) -> list[tuple[int, int, Technique]]:
+        """The pass techniques of ``service`` that hold for ``caller`` and ``role`` apart from the pass, as
+        :meth:`_caller_ranks` gives them, with the role's instance profile (or the rights to make one)."""
+        ranked = self._caller_ranks(caller, service)
+        if role.instance_profiles or not any(entry.instance_profile for _, _, entry in ranked):
+            return ranked
+        profile = self._profile_rank(caller, role)
+        return [(rank if not entry.instance_profile else max(rank, profile), index, entry)
+                for rank, index, entry in ranked if profile is not None or not entry.instance_profile]
 
     def permission(self, caller: Principal, permission: Permission, target: Principal | None = None,
                    policy: str | None = None, group: str | None = None) -> Granted:
@@ -232,27 +246,22 @@ class EscalationDecider:
             if caller is None or role is None:
                 continue
             # every pass technique of this service shares the pass; decide in full only the best that holds
-            holding = [(rank, index, entry) for index, entry in enumerate(self.by_service.get(data.get("service") or "", ()))
-                       for rank in [self._caller_rank(entry, caller, role)] if rank is not None]
+            holding = self._holding(caller, role, data.get("service") or "")
             if holding:
                 _, _, best = min(holding, key=lambda item: item[:2])
                 use = self.decide(best, caller, role, decision)
                 self._add(out, use, [entry.id for _, _, entry in holding])
         rewrites = [t for t in self.techniques if t.kind == "rewrite_trust"]
         takeovers = [t for t in self.techniques if t.kind == "takeover"]
+        roles = [role for role in account.roles.values() if not role.is_service_linked]
+        users = list(account.users.values())
         for caller in principals:
             for entry in rewrites:
-                if not all(self.names_action(caller, p.action) for p in entry.permissions):
-                    continue
-                for role in account.roles.values():
-                    if role.arn != caller.arn and not role.is_service_linked:
-                        self._add(out, self.decide(entry, caller, role))
+                if all(self.names_action(caller, p.action) for p in entry.permissions):
+                    self._add_each(out, entry, caller, roles)
             for entry in takeovers:
-                if not all(self.names_action(caller, p.action) for p in entry.permissions):
-                    continue
-                for user in account.users.values():
-                    if user.arn != caller.arn:
-                        self._add(out, self.decide(entry, caller, user))
+                if all(self.names_action(caller, p.action) for p in entry.permissions):
+                    self._add_each(out, entry, caller, users)
         edges = []
         # the attributes of uses made of the very same decisions (a caller's trust rewrites of a whole class of
         # roles) are built once: they hold no target-specific text (networkx copies the outer dict per edge;
@@ -268,6 +277,48 @@ class EscalationDecider:
                 same[key] = attributes
             edges.append((source, target, CAN_ESCALATE, attributes))
         return edges
+
+    def _add_each(self, out: dict, technique: Technique, caller: Principal, targets: Sequence[Principal]) -> None:
+        """``technique`` (a trust rewrite or a takeover) from ``caller`` to each of ``targets`` but itself.
+
+        Targets of one class (:meth:`_target_class`) get the same decisions, so the technique is decided
+        once per class; what a use shows of its target (the resource asked about) is not on the edge."""
+        decided: dict[tuple, TechniqueUse] = {}
+        for target in targets:
+            if target.arn == caller.arn:
+                continue
+            key = self._target_class(technique, caller, target)
+            use = decided.get(key) if key is not None else None
+            if use is None:
+                use = self.decide(technique, caller, target)
+                if key is not None:
+                    decided[key] = use
+            if use.outcome is not Outcome.DENIED:
+                uses, ids = out.setdefault((caller.arn, target.arn), ([], []))
+                uses.append(use)
+                if technique.id not in ids:
+                    ids.append(technique.id)
+
+    def _target_class(self, technique: Technique, caller: Principal, target: Principal) -> tuple | None:
+        """What :meth:`decide` reads of ``target`` for a technique whose permissions name only the target (and,
+        for a trust rewrite, the assume after it): the engine's resource class of each; ``None`` when some
+        decision must be made for this target alone (or the reference builder asks)."""
+        if not self.across_targets or technique.one_of or technique.instance_profile or technique.kind == "pass_role":
+            return None
+        key: list[object] = []
+        for permission in technique.permissions:
+            if permission.resource not in ("{role}", "{user}"):
+                return None
+            found = self.engine.resource_class(caller, permission.action, target.arn)
+            if found is None:
+                return None
+            key.append(found)
+        if technique.kind == "rewrite_trust":
+            found = self.engine.resource_class(caller, "sts:AssumeRole", target.arn, ("RESOURCE_CONTROL_POLICY",))
+            if found is None:
+                return None
+            key.append(found)
+        return tuple(key)
 
     def hop_technique(self, source: str, target: str, technique_id: str) -> dict | None:
         """The full technique of a ``can_escalate`` hop (each permission with its evidence), decided again for

@@ -331,6 +331,11 @@ _RESOURCE_KEY_PREFIXES = ("aws:resource", "iam:resourcetag", "iam:associatedreso
                           "s3:", "ec2:", "lambda:")
 
 
+# the resource keys that describe the resource's account, not the resource (context.resource_values): every
+# resource of one account has the same values
+_ACCOUNT_RESOURCE_KEYS = frozenset({"aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths"})
+
+
 def trust_naming(principal_arn: str) -> PolicyDocument:
     """A trust policy with one statement: Allow ``principal_arn`` to call sts:AssumeRole."""
     raw = {"Version": "2012-10-17", "Statement": [{"Sid": "GraphiamRewrittenTrust", "Effect": "Allow",
@@ -350,6 +355,7 @@ class PolicyEngine:
         self.memoize = memoize
         # (kind of scope: "identity", "boundary", "trust", "scp", "scp path", ...; owner; action) -> memo
         self._memos: dict[tuple[str, str, str], _Memo] = {}
+        self._views: dict[tuple[tuple[str | None, ...], str], LayerView] = {}  # (documents' digests, action) -> view
         org = snapshot.organization
         # the organization policy types in use; a type the file says is off is not, one it does not list is
         # in use but unknown: only its listed denies can be decided, and every answer it touches says so
@@ -371,7 +377,7 @@ class PolicyEngine:
         self._trust_policies: dict[str, AttachedPolicy] = {}
         self._rewritten: dict[str, PolicyDocument] = {}  # caller ARN -> a trust naming it (decide_assume_rewritten)
         self._rewritten_policies: dict[str, AttachedPolicy] = {}
-        self._pattern_cache: dict[tuple, tuple[str, ...] | None] = {}  # resource_class's patterns per (caller, action)
+        self._pattern_cache: dict[tuple, tuple[tuple[str, ...], bool] | None] = {}  # resource_class's patterns per (caller, action)
         self._callers: dict[str, Caller] = {}
         self._contexts = ContextCache(snapshot)
 
@@ -476,7 +482,12 @@ class PolicyEngine:
         key = (kind, owner, action)
         memo = self._memos.get(key)
         if memo is None:
-            memo = self._memos[key] = _Memo(layer_view(policies, action))
+            # the view reads only the documents: equal ones (one parsed object each) share it across owners
+            documents = (tuple(p.document.digest if p.document is not None else None for p in policies), action)
+            view = self._views.get(documents)
+            if view is None:
+                view = self._views[documents] = layer_view(policies, action)
+            memo = self._memos[key] = _Memo(view)
         return memo
 
     def _layer(
@@ -751,12 +762,19 @@ class PolicyEngine:
         Callers of the engine may then decide once per class (the escalation edges' memo); the answer is
         exact, never a guess.
         """
-        patterns = self._resource_patterns(caller, action, tuple(policy_types))
-        if patterns is None:
+        found = self._resource_patterns(caller, action, tuple(policy_types))
+        if found is None:
             return None
+        patterns, reads_account = found
+        if reads_account and account_of(resource) != caller.account_id:
+            return None  # the resource's account keys are the caller's only for a resource of its account
         return tuple(wildcard_match(pattern, resource) for pattern in patterns)
 
-    def _resource_patterns(self, caller: Principal, action: str, policy_types: tuple[str, ...]) -> tuple[str, ...] | None:
+    def _resource_patterns(self, caller: Principal, action: str, policy_types: tuple[str, ...]
+                           ) -> tuple[tuple[str, ...], bool] | None:
+        """The Resource patterns :meth:`resource_class` tests, and whether a condition reads the keys of the
+        resource's account (the same for every resource of one account); ``None`` when a statement reads
+        more of the resource."""
         key = (caller.arn, action, policy_types)
         if key in self._pattern_cache:
             return self._pattern_cache[key]
@@ -769,19 +787,22 @@ class PolicyEngine:
             for _, level in self.org_levels(caller.account_id, policy_type) or ():
                 documents.extend(p.document for p in level)
         patterns: list[str] | None = []
+        reads_account = False
         for document in documents:
             if document is None or patterns is None:
                 continue
             for statement in document.statements:
                 if action_matches(statement.actions, action) == statement.not_action:
                     continue
+                keys = [c.key.lower() for c in statement.conditions]
                 if statement.not_resource or any("${" in r for r in statement.resources or ()) or any(
-                        c.key.lower().startswith(_RESOURCE_KEY_PREFIXES) or any("${" in v for v in c.values)
-                        for c in statement.conditions):
+                        (k.startswith(_RESOURCE_KEY_PREFIXES) and k not in _ACCOUNT_RESOURCE_KEYS)
+                        or any("${" in v for v in c.values) for k, c in zip(keys, statement.conditions)):
                     patterns = None
                     break
+                reads_account = reads_account or any(k in _ACCOUNT_RESOURCE_KEYS for k in keys)
                 patterns.extend(r for r in statement.resources or () if r != "*" and r not in patterns)
-        found = None if patterns is None else tuple(patterns)
+        found = None if patterns is None else (tuple(patterns), reads_account)
         self._pattern_cache[key] = found
         return found
 

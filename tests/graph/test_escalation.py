@@ -327,3 +327,26 @@ def test_decisions_shared_across_a_class_of_roles_still_tell_the_roles_apart():
     assert reached == {role_arn(DEV, "Open"), role_arn(DEV, "AlsoOpen")}
     shared = [graph.edges[ATTACKER, role_arn(DEV, name), "can_escalate"] for name in ("Open", "AlsoOpen")]
     assert shared[0] == shared[1] and shared[0]["granted_by"] is shared[1]["granted_by"]  # decided once for both
+
+
+def test_a_condition_on_the_resources_account_still_shares_a_class_and_a_tag_condition_does_not():
+    """aws:ResourceAccount and aws:ResourceOrgPaths are the same for every role of one account (one decision for
+    the class); aws:ResourceTag is the target's own (decided per target)."""
+    org = Org(management="111111111111")
+    org.account("111111111111")
+    dev = org.account(DEV)
+    dev.user("attacker", allow("iam:UpdateAssumeRolePolicy", "*"),
+             allow("iam:CreateAccessKey", "*", condition={"StringEquals": {"aws:ResourceTag/team": "ops"}}))
+    for name in ("One", "Two"):
+        dev.role(name, allow("*", "*"), trusts=trust_account("111111111111"))
+    dev.user("ops", tags={"team": "ops"})
+    dev.user("dev", tags={"team": "dev"})
+    org.full_access_everywhere()
+    org.scp("HomeOnly", deny("sts:AssumeRole", "*", condition={"StringNotEquals": {"aws:ResourceAccount": DEV},
+                                                               "ForAllValues:StringNotLike": {"aws:ResourceOrgPaths": "o-x/*"}}),
+            targets=(DEV,))
+    graph = AccessGraph(org.snapshot()).graph
+    rewrites = [graph.edges[ATTACKER, role_arn(DEV, name), "can_escalate"] for name in ("One", "Two")]
+    assert rewrites[0]["granted_by"] is rewrites[1]["granted_by"]  # decided once for the class
+    taken = {v for u, v, k in graph.edges(keys=True) if u == ATTACKER and k == "can_escalate" and ":user/" in v}
+    assert taken == {user_arn(DEV, "ops")}
