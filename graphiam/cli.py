@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from .access import AccessGraph, PathResult, first_path_answer, load_with_report
+from .gcpause import freeze_survivors
 from .policy import ASSUME_ROLE, PASS_ROLE
 from .progress import SILENT, Progress
 from .present.checks import ERROR, EXPLAINED, FAIL, PASS, CheckOutcome, CheckSummary, junit_xml
@@ -1182,6 +1183,7 @@ def run() -> None:
     and thread and process pools are closed before ``main`` returns.
     """
     hold: list = []
+    freeze_survivors()  # this process's graphs live until it exits (graphiam.gcpause)
     try:
         code = main(hold=hold, background_cache=True)
     except KeyboardInterrupt:  # a second Ctrl-C while the first was being said

@@ -43,3 +43,22 @@ def test_a_build_leaves_the_collector_on():
     org.account("222222222222").role("Deploy", trusts=trust_account("222222222222"))
     build_graph(org.snapshot())
     assert gc.isenabled()
+
+
+def test_survivors_are_frozen_only_when_the_process_asks():
+    """The command freezes what a bulk phase leaves alive; a library caller's graphs stay collectable."""
+    from graphiam.gcpause import freeze_survivors
+
+    gc.unfreeze()
+    with paused_gc():
+        kept = [object() for _ in range(10)]
+    assert gc.get_freeze_count() == 0  # the default: nothing frozen
+    freeze_survivors()
+    try:
+        with paused_gc():
+            kept.append(object())
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
+    finally:
+        freeze_survivors(False)
+        gc.unfreeze()
+    assert kept

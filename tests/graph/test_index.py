@@ -278,3 +278,17 @@ def test_a_changed_row_is_caught_before_it_is_used(fresh_index, change, capsys):
     fresh = main(["path", "grace", "AppConfig", "--data", str(SAMPLE), "--json", "--no-cache"]), capsys.readouterr()
     warm = main(["path", "grace", "AppConfig", "--data", str(SAMPLE), "--json"]), capsys.readouterr()
     assert warm[0] == fresh[0] and json.loads(warm[1].out) == json.loads(fresh[1].out)
+
+
+def test_edge_attributes_are_numbered_by_their_values_and_checked_once_each():
+    """Technique and sign-in edges: copies of one attributes dict (the very same values) share a part; a value
+    JSON would change is refused."""
+    parts = graph_index._Parts()
+    granted = [{"policy": "p", "sid": None}]
+    one = {"edge_type": "can_escalate", "granted_by": granted, "techniques": ["iam-012"]}
+    copy = dict(one)  # what networkx stores per edge
+    other = {"edge_type": "can_escalate", "granted_by": [{"policy": "q", "sid": None}], "techniques": ["iam-012"]}
+    numbers = [graph_index._edge_value(d, parts, ("a", "b", "can_escalate")) for d in (one, copy, other)]
+    assert numbers[0] == numbers[1] != numbers[2]
+    with pytest.raises(graph_index.Unfaithful, match="edge a -> b"):
+        graph_index._edge_value({"edge_type": "can_escalate", "techniques": ("a", "tuple")}, parts, ("a", "b", "k"))
