@@ -274,9 +274,11 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
         from .graph import cache as graph_cache
 
         if buffers is None:
-            buffers = read_files(paths, progress)
-            key = None
-        if key is None:
+            with graph_cache.KeyHasher() as hasher:  # each file hashed while the next ones are read
+                buffers = read_files(paths, progress, each=hasher.add)
+                key = hasher.hexdigest()
+            report["timings"]["hash"] = time.perf_counter() - started
+        elif key is None:
             key = graph_cache.snapshot_key_of(buffers)
             report["timings"]["hash"] = time.perf_counter() - started
         with progress.task("reading the cache"):

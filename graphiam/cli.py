@@ -918,8 +918,9 @@ def _read_and_hash(args: argparse.Namespace, progress: Progress = SILENT) -> tup
     from .graph import cache as graph_cache
     from .snapshot.read import read_files
 
-    buffers = read_files(args.data, progress)
-    return buffers, graph_cache.snapshot_key_of(buffers)
+    with graph_cache.KeyHasher() as hasher:  # hashes each file while the next ones are read
+        buffers = read_files(args.data, progress, each=hasher.add)
+        return buffers, hasher.hexdigest()
 
 
 def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph, PathResult] | None:

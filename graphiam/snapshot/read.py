@@ -59,7 +59,7 @@ import sys
 import urllib.parse
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Collection, Iterable, Iterator, Sized
+from typing import Any, Callable, Collection, Iterable, Iterator, Sized
 
 from ..gcpause import paused_gc
 from ..progress import SILENT, Progress, Task
@@ -203,18 +203,26 @@ def snapshot_files(paths: Iterable[str | os.PathLike[str]]) -> SnapshotFiles:
     return files
 
 
-def read_files(paths: Iterable[str | os.PathLike[str]], progress: Progress = SILENT) -> SnapshotBuffers:
+def read_files(paths: Iterable[str | os.PathLike[str]], progress: Progress = SILENT,
+               each: Callable[[Path, bytes], None] | None = None) -> SnapshotBuffers:
     """The bytes of every file :func:`snapshot_files` finds under ``paths``, each read once.
 
     Hash these to key a cache and give them to :func:`snapshot_from_buffers`:
     the snapshot is then made of exactly the bytes hashed, whatever changes on
-    disk in between. Reading errors are :class:`SnapshotError` as in
-    :func:`snapshot_from_files`.
+    disk in between. ``each`` is called with every file's bytes as soon as
+    they are read (a hash can then run alongside the reading). Reading errors
+    are :class:`SnapshotError` as in :func:`snapshot_from_files`.
     """
     files = snapshot_files(paths)
+
+    def read(file: Path) -> tuple[Path, bytes]:
+        data = _read_file(file)
+        if each is not None:
+            each(file, data)
+        return file, data
+
     with progress.task("reading snapshot files", len(files), "files") as task:
-        return SnapshotBuffers(_counted(((file, _read_file(file)) for file in files), task), files.from_folder,
-                               files.warnings)
+        return SnapshotBuffers(_counted((read(file) for file in files), task), files.from_folder, files.warnings)
 
 
 def _counted(items: Iterable[Any], task: Task) -> Iterator[Any]:

@@ -524,3 +524,25 @@ def test_the_key_of_bytes_already_read_is_the_key_of_the_files():
     a, b = files[0], files[1]
     joined = graph_cache.snapshot_key_of([(a, a.read_bytes() + b"\0" + os.fsencode(b) + b"\0" + b.read_bytes())])
     assert joined != graph_cache.snapshot_key_of([(a, a.read_bytes()), (b, b.read_bytes())])
+
+
+def test_the_key_hashed_while_reading_is_the_same_key_and_keeps_the_files_order(tmp_path, monkeypatch):
+    """KeyHasher hashes files on threads, a window at a time: the key is the same whatever the window, and
+    still depends on the order, names and bytes of more files than one window holds."""
+    items = [(tmp_path / f"f{i:03}.json", f'{{"n": {i}}}'.encode()) for i in range(150)]
+    key = graph_cache.snapshot_key_of(items)
+    monkeypatch.setattr(graph_cache, "_HASH_WINDOW", 1)
+    assert graph_cache.snapshot_key_of(items) == key
+    swapped = [items[1], items[0], *items[2:]]
+    assert graph_cache.snapshot_key_of(swapped) != key
+    renamed = [*items[:140], (tmp_path / "other.json", items[140][1]), *items[141:]]
+    assert graph_cache.snapshot_key_of(renamed) != key
+    with graph_cache.KeyHasher() as hasher:
+        for path, data in items:
+            hasher.add(path, data)
+        assert hasher.hexdigest() == key
+    for name, data in items[:3]:
+        name.write_bytes(data)
+    with graph_cache.KeyHasher() as hasher:
+        buffers = read_files([tmp_path], each=hasher.add)
+        assert hasher.hexdigest() == graph_cache.snapshot_key_of(buffers) == graph_cache.snapshot_key(snapshot_files([tmp_path]))
