@@ -55,6 +55,7 @@ USER_ARN_GRANT_IGNORES_BOUNDARY_IMPLICIT_DENY = True
 GrantKind = Literal["exact", "session", "wildcard", "account"]
 _POLICY_TYPES = {"scp": "SERVICE_CONTROL_POLICY", "rcp": "RESOURCE_CONTROL_POLICY"}
 _PATH_KINDS = {"scp": "scp path", "rcp": "rcp path"}  # memo scopes of a whole root -> account path
+_ORG_SCOPES = frozenset({"scp", "rcp", *_PATH_KINDS.values()})  # the memo scopes of the organization's policies
 # the order in which a denied request's explanation tries the trust grants: the one that needs least first
 _TRUST_PREFERENCE: tuple[GrantKind, ...] = ("session", "exact", "wildcard", "account")
 # Alternatives of a conditional decision are the product of each layer's conditional Allows: kept to this many
@@ -348,14 +349,27 @@ def trust_naming(principal_arn: str) -> PolicyDocument:
 class PolicyEngine:
     """Decisions for one snapshot. Cheap to build; build a new one for an edited snapshot."""
 
-    def __init__(self, snapshot: Snapshot, memoize: bool = True) -> None:
+    def __init__(self, snapshot: Snapshot, memoize: bool = True, share_from: "PolicyEngine | None" = None) -> None:
         """``memoize=False`` evaluates every layer of every request from scratch (the reference builder's
-        engine, which the differential tests compare the memoized one against)."""
+        engine, which the differential tests compare the memoized one against).
+
+        ``share_from``: an engine of a snapshot with the very same organization (the same object, as
+        :meth:`Snapshot.with_principal` keeps it), whose organization-level results this one reuses: an SCP
+        or RCP level's result depends only on the request values it reads, never on whose snapshot asks
+        (the privilege-escalation check decides one edited snapshot per principal and technique)."""
         self.snapshot = snapshot
         self.memoize = memoize
-        # (kind of scope: "identity", "boundary", "trust", "scp", "scp path", ...; owner; action) -> memo
+        # (kind of scope: "identity", "boundary", "trust"; owner; action) -> memo
         self._memos: dict[tuple[str, str, str], _Memo] = {}
+        # the same for the organization's scopes ("scp", "rcp", "scp path", "rcp path"), which engines of one
+        # organization may share
+        self._org_memos: dict[tuple[str, str, str], _Memo] = {}
         self._views: dict[tuple[tuple[str | None, ...], str], LayerView] = {}  # (documents' digests, action) -> view
+        self._levels_cache: dict[tuple[str, str], list[tuple[str, list[AttachedPolicy]]] | None] = {}
+        if (share_from is not None and share_from.memoize == memoize
+                and share_from.snapshot.organization is snapshot.organization):
+            self._org_memos, self._views = share_from._org_memos, share_from._views
+            self._levels_cache = share_from._levels_cache
         org = snapshot.organization
         # the organization policy types in use; a type the file says is off is not, one it does not list is
         # in use but unknown: only its listed denies can be decided, and every answer it touches says so
@@ -372,7 +386,6 @@ class PolicyEngine:
                     self._org_policy_types.add(policy_type)
         self._identity_cache: dict[str, tuple[tuple[AttachedPolicy, ...], tuple[str, ...]]] = {}
         self._service_cache: dict[tuple[str, str], Decision] = {}
-        self._levels_cache: dict[tuple[str, str], list[tuple[str, list[AttachedPolicy]]] | None] = {}
         self._boundaries: dict[str, AttachedPolicy] = {}
         self._trust_policies: dict[str, AttachedPolicy] = {}
         self._rewritten: dict[str, PolicyDocument] = {}  # caller ARN -> a trust naming it (decide_assume_rewritten)
@@ -480,14 +493,15 @@ class PolicyEngine:
         evidence a result carries names what they are attached to.
         """
         key = (kind, owner, action)
-        memo = self._memos.get(key)
+        memos = self._org_memos if kind in _ORG_SCOPES else self._memos
+        memo = memos.get(key)
         if memo is None:
             # the view reads only the documents: equal ones (one parsed object each) share it across owners
             documents = (tuple(p.document.digest if p.document is not None else None for p in policies), action)
             view = self._views.get(documents)
             if view is None:
                 view = self._views[documents] = layer_view(policies, action)
-            memo = self._memos[key] = _Memo(view)
+            memo = memos[key] = _Memo(view)
         return memo
 
     def _layer(
@@ -511,7 +525,8 @@ class PolicyEngine:
         """
         if not self.memoize:
             return evaluate_layer(policies, action, resource, context, caller, caller_has_boundary)
-        memo = self._memos.get((kind, owner, action)) or self._memo(kind, owner, policies, action)
+        memo = ((self._org_memos if kind in _ORG_SCOPES else self._memos).get((kind, owner, action))
+                or self._memo(kind, owner, policies, action))
         view = memo.view
         if view.empty:
             return _EMPTY
@@ -566,7 +581,7 @@ class PolicyEngine:
         path = clean_key = None
         if self.memoize:  # the whole path root -> account, for the caller's (or role's) account
             kind = _PATH_KINDS[layer]
-            path = self._memos.get((kind, account_id, action)) or self._memo(
+            path = self._org_memos.get((kind, account_id, action)) or self._memo(
                 kind, account_id, [p for _, policies in levels for p in policies], action)
             clean_key = (path.view.resource_key(resource), context.signature(path.view.keys) if path.view.keys else ())
             if clean_key in path.results:  # every level allowed, unconditionally, for these values

@@ -111,7 +111,7 @@ def self_escalation(snapshot: Snapshot, engine: PolicyEngine, decider: Escalatio
         if not all(decider.names_action(principal, p.action) for p in technique.permissions):
             continue
         for use, after in _uses(snapshot, engine, decider, technique, principal):
-            if use.outcome is Outcome.DENIED or not _admin_after(snapshot, after):
+            if use.outcome is Outcome.DENIED or not _admin_after(snapshot, after, engine):
                 continue
             if use.outcome is Outcome.ALLOWED:
                 return use
@@ -167,10 +167,11 @@ def _escalated(principal: Principal) -> Principal:
     return replace(principal, inline_policies=(*principal.inline_policies, policy))
 
 
-def _admin_after(snapshot: Snapshot, after: Principal) -> bool:
-    """Whether the engine finds ``after`` an administrator on the snapshot as it would be with it."""
+def _admin_after(snapshot: Snapshot, after: Principal, engine: PolicyEngine | None = None) -> bool:
+    """Whether the engine finds ``after`` an administrator on the snapshot as it would be with it (an engine of
+    its own, sharing ``engine``'s organization-level results)."""
     changed = snapshot.with_principal(after)
-    return is_admin(PolicyEngine(changed), after)
+    return is_admin(PolicyEngine(changed, memoize=engine.memoize if engine else True, share_from=engine), after)
 
 
 ADMIN = "admin"  # the target of "can SOURCE become an administrator?"

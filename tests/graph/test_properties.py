@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,6 +49,31 @@ def test_the_memoizing_engine_decides_every_pair_like_a_fresh_one(org):
                 assert memoized.decide_assume(caller, role) == fresh.decide_assume(caller, role)
                 for service in SERVICES:
                     assert memoized.decide_pass(caller, role, service) == fresh.decide_pass(caller, role, service)
+
+
+@SETTINGS
+@given(organizations(), st.data())
+def test_an_engine_sharing_the_organizations_results_decides_like_a_fresh_one(org, data):
+    """What privesc does per principal and technique: an engine of an edited snapshot (one principal changed),
+    reusing the SCP and RCP results of the snapshot's engine, gives exactly a fresh engine's decisions."""
+    snapshot = org.snapshot()
+    base = PolicyEngine(snapshot)
+    principals = list(snapshot.all_principals())
+    roles = list(snapshot.all_roles())
+    for role in roles:  # fill the base engine's memos first
+        for caller in principals:
+            base.decide_assume(caller, role)
+    changed_principal = data.draw(st.sampled_from(principals))
+    edited = replace(changed_principal, permissions_boundary_arn=None,
+                     inline_policies=changed_principal.inline_policies[:-1])
+    changed = snapshot.with_principal(edited)
+    shared, fresh = PolicyEngine(changed, share_from=base), PolicyEngine(changed)
+    assert shared._org_memos is base._org_memos
+    for caller in [edited, *principals[:3]]:
+        for action in ("sts:AssumeRole", "iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey", "s3:GetObject"):
+            assert shared.decide_action(caller, action, "*") == fresh.decide_action(caller, action, "*")
+        for role in roles:
+            assert shared.decide_assume(caller, role) == fresh.decide_assume(caller, role)
 
 
 def _assume_pairs(access: AccessGraph) -> set[tuple[str, str]]:
