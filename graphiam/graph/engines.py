@@ -80,19 +80,27 @@ def build_graph_on_dask(snapshot: Snapshot, scheduler: str | None = None, partit
     return graph
 
 
-def merge_partitions(snapshot: Snapshot, results: list[dict[str, Any]]) -> nx.MultiDiGraph:
-    """One graph from the partitions' nodes and edges (what the local build gives)."""
+def merge_partitions(snapshot: Snapshot, results: list[dict[str, Any]], into: GraphBuilder | None = None
+                     ) -> nx.MultiDiGraph:
+    """One graph from the partitions' nodes and edges (what the local build gives); ``into``: a builder that
+    has built one partition itself, whose graph receives the others."""
     with paused_gc():
-        return _merge(snapshot, results)
+        return _merge(snapshot, results, into)
 
 
-def _merge(snapshot: Snapshot, results: list[dict[str, Any]]) -> nx.MultiDiGraph:
-    builder = GraphBuilder(snapshot)
-    builder.add_nodes()  # the node set and membership edges come from the same builder, without any edge work
-    graph = builder.graph
+def _merge(snapshot: Snapshot, results: list[dict[str, Any]], into: GraphBuilder | None) -> nx.MultiDiGraph:
     facts: list[dict] = []
     sign_in_facts: list[dict] = []
     pairs = 0
+    if into is None:
+        builder = GraphBuilder(snapshot)
+        builder.add_nodes()  # the node set and membership edges come from the same builder, without any edge work
+        graph = builder.graph
+    else:
+        builder, graph = into, into.graph
+        facts.extend(graph.graph["trust_facts"])
+        sign_in_facts.extend(graph.graph.get("identity_center_facts", ()))
+        pairs = graph.graph["pairs_evaluated"]
     for result in results:
         for node, data in result["nodes"]:
             if node not in graph:
@@ -122,7 +130,11 @@ def _partition_in_child(accounts: list[str]) -> dict[str, Any]:
 
 
 def build_graph_in_processes(snapshot: Snapshot, workers: int, progress: Progress = SILENT) -> nx.MultiDiGraph:
-    """The same partitions on this machine's cores: forked processes inherit the snapshot, edges come back."""
+    """The same partitions on this machine's cores: forked processes inherit the snapshot, edges come back.
+
+    This process decides one partition itself, into the graph it returns, while ``workers - 1`` forked ones
+    decide the others: only their edges are pickled back and merged (on two cores, half the graph instead
+    of all of it)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -133,15 +145,19 @@ def build_graph_in_processes(snapshot: Snapshot, workers: int, progress: Progres
     _SHARED.indexes()  # built once, before the fork, instead of once per process
     try:
         context = multiprocessing.get_context("fork")
-        slices = _slices(accounts, workers)
-        with (paused_gc(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
-              progress.task("deciding partitions", len(slices), "partitions") as task):
+        own, *others = _slices(accounts, workers)
+        with (paused_gc(), ProcessPoolExecutor(max_workers=max(1, len(others)), mp_context=context) as pool,
+              progress.task("deciding partitions", 1 + len(others), "partitions") as task):
+            futures = [pool.submit(_partition_in_child, part) for part in others]  # forked before our own share
+            builder = GraphBuilder(snapshot, _SHARED.engine, _SHARED.indexes())
+            builder.build(target_accounts=own)
+            task.advance()
             results = []
-            for result in pool.map(_partition_in_child, slices):
-                results.append(result)
+            for future in futures:
+                results.append(future.result())
                 task.advance()
     finally:
         _SHARED = None
-    graph = merge_partitions(snapshot, results)
+    graph = merge_partitions(snapshot, results, into=builder)
     graph.graph["timings"] = {"processes_total": time.perf_counter() - started}
     return graph

@@ -55,6 +55,18 @@ def test_forked_processes_build_the_identical_graph():
     assert everything(build_graph_in_processes(snapshot, 2)) == everything(build_graph(snapshot))
 
 
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(organizations())
+def test_this_process_and_forked_ones_build_the_identical_graph_of_random_orgs(org):
+    """This process decides one partition into the graph it returns, forked ones the rest."""
+    snapshot = org.snapshot()
+    local = build_graph(snapshot)
+    for workers in (1, 3):
+        built = build_graph_in_processes(snapshot, workers)
+        assert everything(built) == everything(local)
+        assert built.graph["pairs_evaluated"] == local.graph["pairs_evaluated"]
+
+
 def test_the_cli_builds_on_an_existing_cluster_named_by_its_address():
     """``graphiam build --engine dask --scheduler ADDRESS``: a separate process joins a running cluster."""
     import json
