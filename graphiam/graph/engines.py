@@ -143,6 +143,7 @@ def build_graph_in_processes(snapshot: Snapshot, workers: int, progress: Progres
     accounts = sorted(snapshot.accounts)
     _SHARED = GraphBuilder(snapshot)
     _SHARED.indexes()  # built once, before the fork, instead of once per process
+    indexed = time.perf_counter() - started
     try:
         context = multiprocessing.get_context("fork")
         own, *others = _slices(accounts, workers)
@@ -158,6 +159,10 @@ def build_graph_in_processes(snapshot: Snapshot, workers: int, progress: Progres
                 task.advance()
     finally:
         _SHARED = None
+    own_timings = dict(builder.graph.graph.get("timings", {}))
+    merging = time.perf_counter()
     graph = merge_partitions(snapshot, results, into=builder)
-    graph.graph["timings"] = {"processes_total": time.perf_counter() - started}
+    # the phases of this process's own partition (the forked ones ran alongside), the shared indexes, the merge
+    graph.graph["timings"] = {**own_timings, "indexes": indexed, "merge": time.perf_counter() - merging,
+                              "processes_total": time.perf_counter() - started}
     return graph
