@@ -37,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
                         "graphiam.present", "graphiam.access", "graphiam.progress"},
     "graphiam.cli": {"graphiam.snapshot", "graphiam.policy", "graphiam.graph", "graphiam.queries",
                      "graphiam.present", "graphiam.access", "graphiam.collect", "graphiam.synth", "graphiam.version",
-                     "graphiam.progress"},
+                     "graphiam.progress", "graphiam.gcpause"},
     "graphiam": {"graphiam.access", "graphiam.review", "graphiam.queries", "graphiam.snapshot", "graphiam.version"},
 }
 

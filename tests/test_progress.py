@@ -115,9 +115,11 @@ def run_on_a_terminal(*args: str) -> tuple[int, str, str]:
 def test_the_command_line_shows_progress_on_a_terminal_and_only_there(tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPHIAM_CACHE_DIR", str(tmp_path / "cache"))
     folder = str(three_accounts(tmp_path))
-    code, out, err = run_on_a_terminal("build", "--data", folder, "--no-cache")
+    code, out, err = run_on_a_terminal("build", "--data", folder, "--no-cache", "--engine", "local")
     assert code == 0 and "deciding target accounts" in err and "accounts/s" in err
     assert "deciding" not in out  # the answer on standard output stays clean
+    code, out, err = run_on_a_terminal("build", "--data", folder, "--no-cache", "--engine", "processes")
+    assert code == 0 and "collecting the other partitions" in err and "partitions" not in out
     for quiet in (["--quiet"], ["--json"]):
         code, out, err = run_on_a_terminal("build", "--data", folder, "--no-cache", *quiet)
         assert code == 0 and err == "", err

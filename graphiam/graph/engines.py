@@ -147,16 +147,16 @@ def build_graph_in_processes(snapshot: Snapshot, workers: int, progress: Progres
     try:
         context = multiprocessing.get_context("fork")
         own, *others = _slices(accounts, workers)
-        with (paused_gc(), ProcessPoolExecutor(max_workers=max(1, len(others)), mp_context=context) as pool,
-              progress.task("deciding partitions", 1 + len(others), "partitions") as task):
+        with paused_gc(), ProcessPoolExecutor(max_workers=max(1, len(others)), mp_context=context) as pool:
             futures = [pool.submit(_partition_in_child, part) for part in others]  # forked before our own share
-            builder = GraphBuilder(snapshot, _SHARED.engine, _SHARED.indexes())
+            # the progress shown is this process's own target accounts, then the other partitions coming back
+            builder = GraphBuilder(snapshot, _SHARED.engine, _SHARED.indexes(), progress=progress)
             builder.build(target_accounts=own)
-            task.advance()
             results = []
-            for future in futures:
-                results.append(future.result())
-                task.advance()
+            with progress.task("collecting the other partitions", len(futures), "partitions") as task:
+                for future in futures:
+                    results.append(future.result())
+                    task.advance()
     finally:
         _SHARED = None
     own_timings = dict(builder.graph.graph.get("timings", {}))
