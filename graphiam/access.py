@@ -301,9 +301,7 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
 
         access = AccessGraph(snapshot, build_graph_on_dask(snapshot, scheduler))
     elif engine == "processes":
-        from .graph.engines import build_graph_in_processes
-
-        access = AccessGraph(snapshot, build_graph_in_processes(snapshot, max(2, os.cpu_count() or 2), progress))
+        access = AccessGraph(snapshot, graph_in_processes(snapshot, progress))
     elif engine == "local" and base is not None:
         from .graph.incremental import rebuild_graph
 
@@ -335,6 +333,13 @@ def parallel_build_pays(snapshot: Snapshot) -> bool:
     snapshot of two accounts or more (the partitions are target accounts). On two cores the processes
     build of a 200-account organization takes about 0.7 of the local one's time."""
     return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2 and len(snapshot.accounts) >= 2
+
+
+def graph_in_processes(snapshot: Snapshot, progress: Progress = SILENT) -> nx.MultiDiGraph:
+    """The whole graph built on this machine's cores (``engine="processes"``; at least two partitions)."""
+    from .graph.engines import build_graph_in_processes
+
+    return build_graph_in_processes(snapshot, max(2, os.cpu_count() or 2), progress)
 
 
 def partial_access(index: "QueryIndex", source_text: str, target_text: str) -> tuple[AccessGraph, str, str]:

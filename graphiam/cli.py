@@ -41,7 +41,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from .access import AccessGraph, PathResult, first_path_answer, load_with_report, parallel_build_pays
+from .access import (AccessGraph, PathResult, first_path_answer, graph_in_processes, load_with_report,
+                     parallel_build_pays)
 from .gcpause import freeze_survivors
 from .policy import ASSUME_ROLE, PASS_ROLE
 from .progress import SILENT, Progress
@@ -879,9 +880,7 @@ def _cache_later(snapshot: object, key: str, args: argparse.Namespace, progress:
     def build_and_store(shown: Progress) -> None:
         whole = graph
         if whole is None and parallel_build_pays(snapshot):  # type: ignore[arg-type]
-            from .graph.engines import build_graph_in_processes
-
-            whole = build_graph_in_processes(snapshot, max(2, os.cpu_count() or 2), shown)  # type: ignore[arg-type]
+            whole = graph_in_processes(snapshot, shown)  # type: ignore[arg-type]
         access = AccessGraph(snapshot, whole, progress=shown)  # type: ignore[arg-type]
         with shown.task("writing the cache"):
             graph_cache.store(key, access.snapshot, access.graph, [])

@@ -288,36 +288,21 @@ class EscalationDecider:
             if target.arn == caller.arn:
                 continue
             key = self._target_class(technique, caller, target)
-            use = decided.get(key) if key is not None else None
+            use = decided.get(key)
             if use is None:
-                use = self.decide(technique, caller, target)
-                if key is not None:
-                    decided[key] = use
-            if use.outcome is not Outcome.DENIED:
-                uses, ids = out.setdefault((caller.arn, target.arn), ([], []))
-                uses.append(use)
-                if technique.id not in ids:
-                    ids.append(technique.id)
+                use = decided[key] = self.decide(technique, caller, target)
+            self._add(out, use, target=target.arn)
 
-    def _target_class(self, technique: Technique, caller: Principal, target: Principal) -> tuple | None:
-        """What :meth:`decide` reads of ``target`` for a technique whose permissions name only the target (and,
-        for a trust rewrite, the assume after it): the engine's resource class of each; ``None`` when some
-        decision must be made for this target alone (or the reference builder asks)."""
-        if not self.across_targets or technique.one_of or technique.instance_profile or technique.kind == "pass_role":
-            return None
-        key: list[object] = []
-        for permission in technique.permissions:
-            if permission.resource not in ("{role}", "{user}"):
-                return None
-            found = self.engine.resource_class(caller, permission.action, target.arn)
-            if found is None:
-                return None
-            key.append(found)
+    def _target_class(self, technique: Technique, caller: Principal, target: Principal) -> tuple:
+        """What :meth:`decide` reads of ``target`` for a trust rewrite or a takeover: the memo keys
+        :meth:`permission` and :meth:`_rewritten` use (:meth:`_class`: the target itself when nothing may be
+        shared, or the reference builder asks)."""
+        if technique.one_of or technique.instance_profile or technique.kind == "pass_role":
+            return (target.arn,)  # decided per target: these read more than the permissions below
+        key = [self._class(caller, p.action, target.arn, ()) for p in technique.permissions
+               if "{role}" in p.resource or "{user}" in p.resource]
         if technique.kind == "rewrite_trust":
-            found = self.engine.resource_class(caller, "sts:AssumeRole", target.arn, ("RESOURCE_CONTROL_POLICY",))
-            if found is None:
-                return None
-            key.append(found)
+            key.append(self._class(caller, "sts:AssumeRole", target.arn, ("RESOURCE_CONTROL_POLICY",)))
         return tuple(key)
 
     def hop_technique(self, source: str, target: str, technique_id: str) -> dict | None:
@@ -348,11 +333,13 @@ class EscalationDecider:
                 out.append(self.decide(entry, caller, target))
         return [use for use in out if use.outcome is Outcome.DENIED]
 
-    def _add(self, found: dict, use: "TechniqueUse", holding: Sequence[str] | None = None) -> None:
+    def _add(self, found: dict, use: "TechniqueUse", holding: Sequence[str] | None = None,
+             target: str | None = None) -> None:
         """Keep ``use`` for its pair when it holds; ``holding``: the ids of every technique that holds there
-        (when only the best one was decided in full)."""
+        (when only the best one was decided in full); ``target``: the pair's target when ``use`` was decided
+        for another target of its class."""
         if use.outcome is not Outcome.DENIED:
-            uses, ids = found.setdefault((use.source, use.target), ([], []))
+            uses, ids = found.setdefault((use.source, target or use.target), ([], []))
             uses.append(use)
             ids.extend(i for i in (holding or [use.technique.id]) if i not in ids)
 
