@@ -361,14 +361,13 @@ def first_path_answer(snapshot: Snapshot, source_text: str, target_text: str, ac
     """A path question on a snapshot whose graph is not built: answered from the part of the graph it reads
     (:class:`graphiam.graph.focused.PathGraph`), the same answer the whole graph gives, without building it.
     ``None`` when the question needs the whole graph (a source outside the snapshot's principals and Identity
-    Center users, or a name that does not resolve: the whole graph then answers, or says what is wrong)."""
+    Center users: the whole graph then answers). A name that does not resolve raises
+    :class:`UnknownPrincipalError` at once, the whole graph's very error: the part has every node of the whole
+    graph, with its attributes (a property test holds it), so names resolve against it as against the whole."""
     from .graph.focused import PathGraph
 
     part = PathGraph(snapshot)
-    try:
-        source, target = resolve(part.nodes, source_text), resolve(part.nodes, target_text)
-    except UnknownPrincipalError:
-        return None
+    source, target = resolve(part.nodes, source_text), resolve(part.nodes, target_text)
     graph = part.subgraph(source, target)
     if graph is None:
         return None

@@ -707,7 +707,13 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
 
             snapshot = (snapshot_from_buffers(buffers, progress=progress) if buffers is not None
                         else snapshot_from_files(snapshot_files(args.data), progress=progress))
-            first = first_path_answer(snapshot, args.source, args.target, args.action, args.service, _context(args))
+            try:
+                first = first_path_answer(snapshot, args.source, args.target, args.action, args.service,
+                                          _context(args))
+            except UnknownPrincipalError:  # said at once; the snapshot is still good, so its entry is written
+                if key is not None:
+                    _cache_later(snapshot, key, args, SILENT)
+                raise
             if first is not None:
                 access, result = first
                 _print_result(result, args.json)

@@ -98,3 +98,31 @@ def test_every_question_answers_before_the_cache_is_written_and_a_bad_one_still_
             entry.unlink()
     assert cli.main(["who-can", "NoSuchRoleAnywhere", "--data", str(SAMPLE)]) == 2
     assert sorted(cache.glob("*.pickle")) and sorted(cache.glob("*.sqlite"))  # the graph was good: kept
+
+
+def test_a_name_that_does_not_resolve_is_said_without_the_whole_build_and_the_entry_is_still_written(
+        tmp_path, capsys, monkeypatch):
+    from graphiam.graph.build import build_graph
+    from graphiam.queries.resolve import UnknownPrincipalError, resolve
+    from graphiam.snapshot.read import load_snapshot
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GRAPHIAM_CACHE_DIR", str(cache))
+    whole = build_graph(load_snapshot([SAMPLE]))
+
+    def no_whole_build(*args, **kwargs):
+        raise AssertionError("the whole graph was built before the error was said")
+
+    monkeypatch.setattr(cli, "load_with_report", no_whole_build)
+    def whole_graphs_error(*names: str) -> str:
+        for name in names:
+            try:
+                resolve(whole, name)
+            except UnknownPrincipalError as error:
+                return str(error)
+        raise AssertionError(f"{names} all resolve")
+
+    for source, target in (("grace", "NoSuchRoleAnywhere"), ("nobody-of-that-name", "AppConfig")):
+        assert cli.main(["path", source, target, "--data", str(SAMPLE)]) == 2
+        assert whole_graphs_error(source, target) in capsys.readouterr().err  # the whole graph's very words
+    assert sorted(cache.glob("*.pickle")) and sorted(cache.glob("*.sqlite"))  # the snapshot was good: kept

@@ -56,6 +56,17 @@ def test_the_focused_graph_is_the_part_of_the_whole_graph_a_path_reads(org, data
 
 
 @SETTINGS
+@given(organizations())
+def test_the_focused_graphs_nodes_are_every_node_of_the_whole_graph_with_its_attributes(org):
+    """What lets a name that does not resolve against the part be said at once (access.first_path_answer)."""
+    snapshot = org.snapshot()
+    whole = build_graph(snapshot)
+    part = PathGraph(snapshot).nodes
+    assert {n: repr(sorted(d.items())) for n, d in part.nodes(data=True)} == {
+        n: repr(sorted(d.items())) for n, d in whole.nodes(data=True)}
+
+
+@SETTINGS
 @given(organizations(), st.data())
 def test_a_path_answered_from_the_focused_graph_is_the_whole_graphs_answer(org, data):
     snapshot = org.snapshot()
