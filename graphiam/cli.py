@@ -685,9 +685,13 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
             args.message = _message(args.message)
         progress = _progress(args)
         hashing = time.perf_counter()
-        buffers, key = _read_and_hash(args, progress)
+        files, states, recalled = _recall_key(args)
+        answered = _answer_from_index(args, recalled) if recalled is not None else None
+        buffers = key = None
+        if answered is None:
+            buffers, key = _read_and_hash(args, progress, files, states)
+            answered = _answer_from_index(args, key) if key is not None and key != recalled else None
         hashed = time.perf_counter() - hashing
-        answered = _answer_from_index(args, key) if key is not None else None
         if answered is not None:
             access, result = answered
             _print_result(result, args.json)
@@ -919,8 +923,25 @@ def _cache_later(snapshot: object, key: str, args: argparse.Namespace, progress:
         os._exit(0)
 
 
-def _read_and_hash(args: argparse.Namespace, progress: Progress = SILENT) -> tuple[object, str | None]:
-    """The snapshot files' bytes, read once, and their cache key (``(None, None)`` with --no-cache).
+def _recall_key(args: argparse.Namespace) -> tuple[object, object, str | None]:
+    """The snapshot's files, their states (``(None, None, None)`` with --no-cache), and the cache key remembered
+    for those states when the question can be answered from a query index (``path``, ``why``; else ``None``).
+    A warm question then reads no snapshot bytes (see :func:`graphiam.graph.cache.file_states`)."""
+    if args.no_cache:
+        return None, None, None
+    from .graph import cache as graph_cache
+    from .snapshot.read import snapshot_files
+
+    files = snapshot_files(args.data)
+    states = graph_cache.file_states(files)
+    indexed = args.command in ("path", "why")
+    return files, states, graph_cache.recalled_key(states) if indexed and states is not None else None
+
+
+def _read_and_hash(args: argparse.Namespace, progress: Progress = SILENT, files: object = None,
+                   states: object = None) -> tuple[object, str | None]:
+    """The snapshot files' bytes, read once, and their cache key (``(None, None)`` with --no-cache); the key is
+    remembered for the files' ``states`` (taken before they were read).
 
     The same bytes are parsed on a cache miss, so the key always names what was parsed.
     """
@@ -930,8 +951,11 @@ def _read_and_hash(args: argparse.Namespace, progress: Progress = SILENT) -> tup
     from .snapshot.read import read_files
 
     with graph_cache.KeyHasher() as hasher:  # hashes each file while the next ones are read
-        buffers = read_files(args.data, progress, each=hasher.add)
-        return buffers, hasher.hexdigest()
+        buffers = read_files(args.data if files is None else files, progress, each=hasher.add)
+        key = hasher.hexdigest()
+    if states is not None:
+        graph_cache.remember_key(states, key)
+    return buffers, key
 
 
 def _answer_from_index(args: argparse.Namespace, key: str) -> tuple[AccessGraph, PathResult] | None:

@@ -10,7 +10,9 @@ is the pickled pair (snapshot, graph) and its query index, each written
 atomically and authenticated (HMAC-SHA256 under a per-user secret kept in the
 folder): the pickle's HMAC is checked before anything is inflated or unpickled.
 Both are deflated (zlib, its fastest level): the pickle as a whole, the index
-row by row.
+row by row. A third, tiny kind of entry remembers which key the files had in
+which ``os.stat`` states (:func:`file_states`), so that a warm ``path`` finds
+its index without reading the snapshot's bytes.
 
 Trust: the folder must be owned by the current user and writable by no one
 else, and neither it nor an entry may be a symbolic link; graphiam creates it
@@ -30,10 +32,13 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import sqlite3
+import time
 import zlib
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -49,8 +54,8 @@ from .index import (FORMAT, INDEX_KIND, CacheFolder, CacheProblem, EntryRejected
 
 GRAPH_KIND = "graph"
 
-__all__ = ["FORMAT", "cache_dir", "code_fingerprint", "index_file", "load_cached", "open_index", "snapshot_key",
-           "snapshot_key_of", "store"]
+__all__ = ["FORMAT", "FileStates", "KeyHasher", "cache_dir", "code_fingerprint", "file_states", "index_file",
+           "load_cached", "open_index", "recalled_key", "remember_key", "snapshot_key", "snapshot_key_of", "store"]
 
 
 def cache_dir() -> Path:
@@ -150,6 +155,107 @@ def _read(path: str | os.PathLike[str]) -> list[tuple[Path, bytes]]:
     except (OSError, ValueError) as error:
         raise SnapshotError(f"{path}: cannot be read ({error.__class__.__name__}: "
                             f"{getattr(error, 'strerror', None) or error})") from None
+
+
+# -- the files' states: a warm question reads no snapshot bytes ---------------------------------------------
+
+STATES_KIND = "file states"
+SETTLED_SECONDS = 2.0
+"""A file changed less than this long before it was looked at is not remembered (see :func:`file_states`)."""
+TRUST_STAT_VARIABLE = "GRAPHIAM_CACHE_TRUST_STAT"
+
+
+@dataclass(frozen=True)
+class FileStates:
+    """What a snapshot's files were when looked at, as ``os.stat`` tells (:func:`file_states`).
+
+    ``token`` hashes graphiam's code fingerprint and, for every file in order, its name, device, inode, mode,
+    size, modification and status-change times (nanoseconds). ``settled``: every file was last changed at least
+    :data:`SETTLED_SECONDS` before it was looked at, so a later change of it, which always sets its status-change
+    time to the time of that change (no system call can set it back), gives another token. Only settled states are
+    remembered; this is how git trusts its index (its "racy" files are the unsettled ones).
+    """
+
+    token: str
+    settled: bool
+
+
+def file_states(files: Iterable[str | os.PathLike[str]]) -> FileStates | None:
+    """The states of ``files`` (as :func:`~graphiam.snapshot.read.snapshot_files` lists them); ``None`` when one
+    cannot be looked at, or when ``$GRAPHIAM_CACHE_TRUST_STAT`` is ``0`` (for a file system whose times cannot
+    be trusted: every question then reads and hashes the files)."""
+    if os.environ.get(TRUST_STAT_VARIABLE, "").strip().lower() in ("0", "no", "off", "false"):
+        return None
+    looked = time.time_ns()
+    settled_before = looked - int(SETTLED_SECONDS * 1e9)
+    digest = hashlib.blake2b(f"graphiam file states\0{code_fingerprint()}".encode(), digest_size=20)
+    settled = True
+    for path in files:
+        name = os.fsencode(path)
+        try:
+            info = os.stat(name)
+        except (OSError, ValueError):
+            return None
+        digest.update(len(name).to_bytes(8, "little") + name)
+        digest.update(f"{info.st_dev}:{info.st_ino}:{info.st_mode}:{info.st_size}:{info.st_mtime_ns}:"
+                      f"{info.st_ctime_ns}\0".encode())
+        if max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
+            settled = False
+    return FileStates(digest.hexdigest(), settled)
+
+
+def recalled_key(states: FileStates) -> str | None:
+    """The cache key of the bytes the files held when they were last read in these very states, or ``None``.
+
+    The memo is an entry like the others (authenticated, this user's alone); one that fails its checks is
+    discarded, and the files are read and hashed instead. Use it only to find an entry: a key recalled for which
+    no entry exists is not a key to store a graph under (the files may have changed since they were looked at),
+    so the caller then reads and hashes the files (:class:`KeyHasher`).
+    """
+    try:
+        folder = CacheFolder.open(cache_dir())
+        if folder is None:
+            return None
+        with folder:
+            name = _states_name(states.token)
+            try:
+                payload = folder.read(name, STATES_KIND, states.token)
+            except EntryRejected:
+                _discard(folder, name)
+                return None
+    except (CacheProblem, OSError):
+        return None
+    if payload is None:
+        return None
+    key = bytes(payload).decode("ascii", "replace")
+    return key if _KEY.fullmatch(key) else None
+
+
+def remember_key(states: FileStates, key: str) -> None:
+    """Remember that files in ``states`` hold the bytes of cache key ``key`` (when the states are settled);
+    a cache that cannot be written is skipped."""
+    if not states.settled or not _KEY.fullmatch(key):
+        return
+    try:
+        folder = CacheFolder.open(cache_dir(), create=True)
+        if folder is None:
+            return
+        with folder:
+            folder.secret(create=True)
+
+            def fill(descriptor: int, _: Path) -> None:
+                os.write(descriptor, key.encode("ascii"))
+
+            folder.write(_states_name(states.token), STATES_KIND, states.token, fill)
+    except (CacheProblem, OSError):
+        pass
+
+
+_KEY = re.compile(r"[0-9a-f]{40}")
+
+
+def _states_name(token: str) -> str:
+    return f"{token}.files"
 
 
 def entry_file(key: str) -> Path:

@@ -211,9 +211,10 @@ def read_files(paths: Iterable[str | os.PathLike[str]], progress: Progress = SIL
     the snapshot is then made of exactly the bytes hashed, whatever changes on
     disk in between. ``each`` is called with every file's bytes as soon as
     they are read (a hash can then run alongside the reading). Reading errors
-    are :class:`SnapshotError` as in :func:`snapshot_from_files`.
+    are :class:`SnapshotError` as in :func:`snapshot_from_files`. ``paths``
+    may be what :func:`snapshot_files` listed already (a :class:`SnapshotFiles`).
     """
-    files = snapshot_files(paths)
+    files = paths if isinstance(paths, SnapshotFiles) else snapshot_files(paths)
 
     def read(file: Path) -> tuple[Path, bytes]:
         data = _read_file(file)

@@ -146,3 +146,120 @@ def test_a_file_changing_after_it_was_hashed_cannot_poison_the_cache(cache_dir, 
     assert report["cache"] == "miss" and fresh.snapshot.role("arn:aws:iam::333333333333:role/Deploy") is None
     again, report = load_with_report([snapshot_dir], cache=True)
     assert report["cache"] == "hit" and again.snapshot.role("arn:aws:iam::333333333333:role/Deploy") is None
+
+
+# -- the files' states: a warm path reads no snapshot bytes ----------------------------------------------------
+
+def _path_json(snapshot_dir: Path, capsys, source: str = "alice", target: str = "arn:aws:iam::333333333333:role/Deploy"):
+    from graphiam import cli
+
+    code = cli.main(["path", source, target, "--data", str(snapshot_dir), "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+class ReadsCounted:
+    """Counts the snapshot files read (graphiam.snapshot.read.read_files calls) and the bytes."""
+
+    def __init__(self, monkeypatch) -> None:
+        from graphiam.snapshot import read
+
+        self.calls = 0
+        real = read.read_files
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(read, "read_files", counted)
+
+
+@pytest.fixture
+def settled_at_once(monkeypatch):
+    """Files count as settled as soon as they were written (the tests' files are seconds old at most)."""
+    monkeypatch.setattr(graph_cache, "SETTLED_SECONDS", 0.0)
+
+
+def _copy(tmp_path: Path) -> Path:
+    snapshot_dir = tmp_path / "snap"
+    shutil.copytree(SAMPLE, snapshot_dir)
+    return snapshot_dir
+
+
+def test_a_warm_path_on_unchanged_files_reads_no_snapshot_bytes(cache_dir, tmp_path, capsys, monkeypatch,
+                                                                 settled_at_once):
+    snapshot_dir = _copy(tmp_path)
+    first = _path_json(snapshot_dir, capsys)
+    assert len(list(cache_dir.glob("*.files"))) == 1  # the states remembered, with the key of the bytes read
+    reads = ReadsCounted(monkeypatch)
+    assert _path_json(snapshot_dir, capsys) == first
+    assert reads.calls == 0
+
+
+def test_a_file_rewritten_with_its_size_and_times_kept_is_read_again(cache_dir, tmp_path, capsys, monkeypatch,
+                                                                      settled_at_once):
+    snapshot_dir = _copy(tmp_path)
+    before = _path_json(snapshot_dir, capsys)
+    assert before[1]["reachable"] is False
+    prod = next(snapshot_dir.glob("accounts/333333333333-*.json"))
+    kept = os.stat(prod)
+    text = prod.read_text()
+    # the same length, another trust: Deploy now trusts alice's account instead of the release engineers'
+    grants = text.replace('"arn:aws:iam::444444444444:root"', '"arn:aws:iam::222222222222:root"')
+    assert grants != text and len(grants) == len(text)
+    prod.write_text(grants)
+    os.utime(prod, ns=(kept.st_atime_ns, kept.st_mtime_ns))  # only the status-change time tells now
+    assert os.stat(prod).st_size == kept.st_size and os.stat(prod).st_mtime_ns == kept.st_mtime_ns
+    reads = ReadsCounted(monkeypatch)
+    after = _path_json(snapshot_dir, capsys)
+    assert reads.calls == 1
+    from graphiam import cli
+
+    assert cli.main(["path", "alice", "arn:aws:iam::333333333333:role/Deploy", "--data", str(snapshot_dir), "--json",
+                     "--no-cache"]) == after[0]
+    assert json.loads(capsys.readouterr().out) == after[1] != before[1]  # the new bytes' answer
+
+
+def test_files_changed_just_before_they_were_looked_at_are_not_remembered(cache_dir, tmp_path, capsys, monkeypatch):
+    snapshot_dir = _copy(tmp_path)  # seconds old: within graphiam's settling time
+    _path_json(snapshot_dir, capsys)
+    assert not list(cache_dir.glob("*.files"))
+    reads = ReadsCounted(monkeypatch)
+    _path_json(snapshot_dir, capsys)
+    assert reads.calls == 1
+
+
+def test_a_remembered_key_is_authenticated_for_its_states_alone(cache_dir, tmp_path, capsys, settled_at_once):
+    snapshot_dir = _copy(tmp_path)
+    _path_json(snapshot_dir, capsys)
+    states = graph_cache.file_states(snapshot_files([snapshot_dir]))
+    key = graph_cache.recalled_key(states)
+    assert key is not None and (cache_dir / f"{key}.sqlite").is_file()
+    memo = cache_dir / f"{states.token}.files"
+    other = graph_cache.FileStates("0" * 40, True)
+    shutil.copy(memo, cache_dir / f"{other.token}.files")  # another snapshot's states: its HMAC says no
+    assert graph_cache.recalled_key(other) is None and not (cache_dir / f"{other.token}.files").exists()
+    data = bytearray(memo.read_bytes())
+    data[0] = ord("0") if data[0] != ord("0") else ord("1")  # another key under the same states
+    memo.write_bytes(bytes(data))
+    assert graph_cache.recalled_key(states) is None and not memo.exists()  # discarded; the files are read
+
+
+def test_the_environment_turns_the_files_states_off(cache_dir, tmp_path, capsys, monkeypatch, settled_at_once):
+    monkeypatch.setenv("GRAPHIAM_CACHE_TRUST_STAT", "0")
+    snapshot_dir = _copy(tmp_path)
+    _path_json(snapshot_dir, capsys)
+    assert graph_cache.file_states(snapshot_files([snapshot_dir])) is None and not list(cache_dir.glob("*.files"))
+    reads = ReadsCounted(monkeypatch)
+    _path_json(snapshot_dir, capsys)
+    assert reads.calls == 1
+
+
+def test_the_states_token_follows_every_file_and_its_name(tmp_path, settled_at_once):
+    snapshot_dir = _copy(tmp_path)
+    files = snapshot_files([snapshot_dir])
+    token = graph_cache.file_states(files).token
+    assert graph_cache.file_states(files).token == token
+    assert graph_cache.file_states(list(reversed(files))).token != token
+    assert graph_cache.file_states(files[:-1]).token != token
+    files[0].touch()
+    assert graph_cache.file_states(files).token != token
