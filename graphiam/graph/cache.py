@@ -9,8 +9,8 @@ an upgraded (or locally changed) graphiam never reads a stale graph. An entry
 is the pickled pair (snapshot, graph) and its query index, each written
 atomically and authenticated (HMAC-SHA256 under a per-user secret kept in the
 folder): the pickle's HMAC is checked before anything is inflated or unpickled.
-Both are deflated (zlib, its fastest level): the pickle as a whole, the index
-row by row. A third, tiny kind of entry remembers which key the files had in
+Both are deflated (zlib's default level 6): the pickle as a whole, the index
+row by row (parts in blocks of 64). A third, tiny kind of entry remembers which key the files had in
 which ``os.stat`` states (:func:`file_states`), so that a warm ``path`` finds
 its index without reading the snapshot's bytes.
 
@@ -387,6 +387,9 @@ def open_index(key: str, warnings: list[str] | None = None) -> QueryIndex | None
         return None
 
 
+_PICKLE_LEVEL = 6  # zlib's default: at 1,000 accounts 37 MB instead of 44 MB (level 1), for 2.2 s more of the write
+
+
 def store(key: str, snapshot: Snapshot, graph: nx.MultiDiGraph, warnings: list[str] | None = None) -> Path | None:
     """Write the entry (graph pickle, then its query index) atomically, and remove stale temporary files; the
     pickle's path. A cache that cannot be written is skipped (``None``), never an error; a folder that is not
@@ -402,7 +405,8 @@ def store(key: str, snapshot: Snapshot, graph: nx.MultiDiGraph, warnings: list[s
 
                 def fill(descriptor: int, _: Path) -> None:
                     with open(descriptor, "wb", closefd=False) as handle:
-                        handle.write(zlib.compress(pickle.dumps((snapshot, graph), protocol=pickle.HIGHEST_PROTOCOL), 1))
+                        handle.write(zlib.compress(pickle.dumps((snapshot, graph), protocol=pickle.HIGHEST_PROTOCOL),
+                                                   _PICKLE_LEVEL))
 
                 target = folder.write(_entry_name(key), GRAPH_KIND, key, fill)
                 if not _write_index(folder, key, snapshot, graph, warnings):

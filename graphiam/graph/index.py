@@ -79,7 +79,7 @@ try:  # writes and reads JSON several times faster; the standard library is the 
 except ImportError:  # pragma: no cover - orjson is optional
     _fast_dumps = _fast_loads = None
 
-FORMAT = 8  # 8: technique and sign-in edge attributes stored once, as parts; edge lists, parts and accounts deflated; 7: IAM Identity Center users, groups, sign-in edges and facts, the snapshot's identity_center; 6: escalation technique edges, instance profiles; 5: authenticated entries, a JSON query index; 4: (snapshot, graph) pickles; 3: numbered nodes
+FORMAT = 9  # 9: parts stored in blocks of _PART_BLOCK, node data without the kind/account/name its columns hold, rows deflated at level 6; 8: technique and sign-in edge attributes stored once, as parts; edge lists, parts and accounts deflated; 7: IAM Identity Center users, groups, sign-in edges and facts, the snapshot's identity_center; 6: escalation technique edges, instance profiles; 5: authenticated entries, a JSON query index; 4: (snapshot, graph) pickles; 3: numbered nodes
 
 # -- the private folder and authenticated entries ---------------------------------------------------------
 
@@ -534,11 +534,14 @@ def _pack(text: str, zdict: bytes) -> bytes:
 @lru_cache(maxsize=4)
 def _primed(zdict: bytes) -> "zlib._Compress":
     """A compressor with the preset dictionary loaded, copied for each row: loading a dictionary costs about
-    40 us a row, a copy a few, the less the smaller its hash table (memLevel 4: on a 200-account index's rows
-    4% larger than zlib's default 8, and 14% smaller than 1). Any zlib inflates the stream with the same
-    dictionary."""
-    return zlib.compressobj(1, zlib.DEFLATED, zlib.MAX_WBITS, 4, zdict=zdict) if zdict else \
-        zlib.compressobj(1, zlib.DEFLATED, zlib.MAX_WBITS, 4)
+    40 us a row, a copy a few. Level 6 (zlib's default): on a 200-account index 14% smaller than level 1, for
+    0.85 s more of a 5.5 s cache write, which the answer does not wait for. Any zlib inflates the stream with
+    the same dictionary."""
+    return zlib.compressobj(_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS, 8, zdict=zdict) if zdict else \
+        zlib.compressobj(_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS, 8)
+
+
+_LEVEL = 6
 
 
 def _unpack(blob: bytes, zdict: bytes) -> bytes:
@@ -825,6 +828,7 @@ _NODE = "SELECT n, id, kind, account, name, data, mac FROM nodes "
 _CHUNK = 500
 INDEX_KIND = "index"
 _ROW_MAC = 16  # bytes of each row's HMAC-SHA256 kept
+_PART_BLOCK = 64  # parts deflated together: one part alone barely deflates (1,000 accounts: 62 MB of parts -> 10)
 _LIST_TAGS = {"out": b"out", "inn": b"in"}
 
 
@@ -914,7 +918,7 @@ def _fill_index(db: sqlite3.Connection, rows: _Rows, key: str, snapshot: Snapsho
     for node, d in graph.nodes(data=True):
         n = numbers[node]
         kind, account, name = (v if type(v) is str else None for v in (d.get("kind"), d.get("account"), d.get("name")))
-        data = _plain_text(d, "node", node)
+        data = _node_text(d, kind, account, name, node)
         listed = out.get(n)
         out_text = _pack(_dumps(listed) if listed else "[]", zdict)
         listed = into.get(n)
@@ -924,9 +928,12 @@ def _fill_index(db: sqlite3.Connection, rows: _Rows, key: str, snapshot: Snapsho
         node_rows.append((n, node, kind, account, name, data, mac(b"node" + head + _fields(data)),
                           out_text, mac(b"out" + _fields(n, out_text)), in_text, mac(b"in" + _fields(n, in_text))))
     db.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", node_rows)
+    texts = list(parts.by_text)  # in the order of their numbers
     db.executemany("INSERT INTO parts VALUES (?, ?, ?)",
-                   ((i, blob, mac(b"part" + _fields(i, blob)))
-                    for i, blob in ((i, _pack(text, zdict)) for text, i in parts.by_text.items())))
+                   ((block, blob, mac(b"part" + _fields(block, blob)))
+                    for block, blob in ((start // _PART_BLOCK, _pack("[" + ",".join(texts[start:start + _PART_BLOCK])
+                                                                     + "]", zdict))
+                                        for start in range(0, len(texts), _PART_BLOCK))))
     accounts = [(a, _pack(_MODEL.dumps(account, Account), zdict)) for a, account in snapshot.accounts.items()]
     db.executemany("INSERT INTO accounts VALUES (?, ?, ?)",
                    ((a, text, mac(b"account" + _fields(a, text))) for a, text in accounts))
@@ -934,7 +941,7 @@ def _fill_index(db: sqlite3.Connection, rows: _Rows, key: str, snapshot: Snapsho
     for account in snapshot.accounts.values():
         aws_managed.update({a: p for a, p in account.policies.items() if is_aws_managed_policy(a)})
     root = {"format": FORMAT, "key": key, "nodes": len(node_rows), "names": names.hexdigest(),
-            "accounts": sorted(snapshot.accounts)}
+            "accounts": sorted(snapshot.accounts), "parts": len(texts)}
     meta = [("root", _dumps(root)),
             ("organization", _MODEL.dumps(snapshot.organization, _META_HINTS["organization"])),
             ("warnings", _MODEL.dumps(snapshot.warnings, _META_HINTS["warnings"])),
@@ -971,6 +978,30 @@ def _edge_value(d: dict, parts: "_Parts", edge: tuple) -> list | int:
         return found
     found = parts.by_values[same] = parts.number(d, f"edge {edge[0]} -> {edge[1]} [{edge[2]}]: its attributes")
     return found
+
+
+_NODE_COLUMNS = ("kind", "account", "name")
+_BESIDE_COLUMNS = "+"  # node data so marked holds the keys after kind, account and name: the columns hold those
+
+
+def _node_text(d: dict, kind: str | None, account: str | None, name: str | None, node: object) -> str:
+    """A node's data as stored: without kind, account and name when they are its first keys and the columns hold
+    them exactly (they are most of a role's data), else whole."""
+    keys = list(d)
+    if keys[:3] == list(_NODE_COLUMNS) and (d["kind"], d["account"], d["name"]) == (kind, account, name):
+        return _BESIDE_COLUMNS + _plain_text({k: d[k] for k in keys[3:]}, "node", node)
+    return _plain_text(d, "node", node)
+
+
+def _node_data(row: tuple) -> dict:
+    """A verified node row's data (see :func:`_node_text`)."""
+    _, _, kind, account, name, data, _ = row
+    if data.startswith(_BESIDE_COLUMNS):
+        rest = _loads(data[len(_BESIDE_COLUMNS):])
+        if type(rest) is not dict:
+            raise ValueError("node data is not an object")
+        return {"kind": kind, "account": account, "name": name, **rest}
+    return _loads(data)
 
 
 class _Parts:
@@ -1167,12 +1198,23 @@ class QueryIndex:
         return found
 
     def _part(self, number: int) -> dict:
+        """Part ``number``: read with the other parts of its block (:data:`_PART_BLOCK` of them, deflated as one
+        JSON list), which is verified as a whole."""
         found = self._parts.get(number)
         if found is None:
-            row = self.db.execute("SELECT data, mac FROM parts WHERE id = ?", (number,)).fetchone()
-            if row is None or not self._rows.check(row[1], b"part" + _fields(number, row[0])):
-                raise self.rejected(f"its part {number} is missing or fails its HMAC")
-            found = self._parts[number] = _loads(_unpack(row[0], self._zdict()))
+            count = self.root.get("parts")
+            if type(number) is not int or type(count) is not int or not 0 <= number < count:
+                raise self.rejected(f"it refers to part {number!r}, which it does not hold")
+            block = number // _PART_BLOCK
+            row = self.db.execute("SELECT data, mac FROM parts WHERE id = ?", (block,)).fetchone()
+            if row is None or not self._rows.check(row[1], b"part" + _fields(block, row[0])):
+                raise self.rejected(f"its block of parts {block} is missing or fails its HMAC")
+            listed = _loads(_unpack(row[0], self._zdict()))
+            first = block * _PART_BLOCK
+            if type(listed) is not list or len(listed) != min(_PART_BLOCK, count - first):
+                raise self.rejected(f"its block of parts {block} does not hold the parts it should")
+            self._parts.update(zip(range(first, first + len(listed)), listed))
+            found = self._parts[number]
         return found
 
     def _attributes(self, value: list | int) -> dict:
@@ -1234,7 +1276,7 @@ class QueryIndex:
             graph.add_edge(rows[u][1], rows[v][1], key=k, **self._attributes(attributes))
         by_id = {row[1]: row for row in rows.values()}
         for node in sorted(set(graph.nodes) | {source, target}):
-            graph.add_node(node, **_loads(by_id[node][5]))
+            graph.add_node(node, **_node_data(by_id[node]))
         graph.graph.update(self._meta("graph"))
         return graph
 

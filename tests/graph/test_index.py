@@ -205,7 +205,8 @@ def test_the_index_stores_no_pickle(cached):
             types_ = {t for (t,) in db.execute(f"SELECT DISTINCT typeof({column}) FROM {table}")}
             assert types_ == ({"blob"} if packed else {"text"}), (table, column, types_)
             for (text,) in db.execute(f"SELECT {column} FROM {table}"):
-                json.loads(inflate(text) if packed else text)
+                # node data beside its columns is marked "+" (graph_index._node_text): JSON after the mark
+                json.loads(inflate(text) if packed else text.removeprefix(graph_index._BESIDE_COLUMNS))
         macs = [c for (_, c, *_) in db.execute(f"PRAGMA table_info({table})") if c.endswith("mac")]
         for column in macs:
             assert {(t, n) for t, n in db.execute(f"SELECT DISTINCT typeof({column}), length({column}) FROM {table}")} \
@@ -292,3 +293,42 @@ def test_edge_attributes_are_numbered_by_their_values_and_checked_once_each():
     assert numbers[0] == numbers[1] != numbers[2]
     with pytest.raises(graph_index.Unfaithful, match="edge a -> b"):
         graph_index._edge_value({"edge_type": "can_escalate", "techniques": ("a", "tuple")}, parts, ("a", "b", "k"))
+
+
+def test_parts_read_back_from_blocks_and_nodes_with_their_data(tmp_path, monkeypatch):
+    """Parts are deflated in blocks (here of 3, so that the sample's parts span many); node data stored beside
+    its kind/account/name columns reads back whole; a block moved to another block's place is caught."""
+    monkeypatch.setattr(graph_index, "_PART_BLOCK", 3)
+    monkeypatch.setenv("GRAPHIAM_CACHE_DIR", str(tmp_path / "cache"))
+    access, _ = load_with_report([SAMPLE], cache=True)
+    path = graph_cache.index_file(graph_cache.snapshot_key(snapshot_files([SAMPLE])))
+    index = QueryIndex(path)
+    assert index.root["parts"] > 3 * 5
+    for node in access.graph.nodes:
+        partial = index.subgraph(node, node)
+        assert {(u, v, k): d for u, v, k, d in partial.in_edges(node, keys=True, data=True)} == \
+            {(u, v, k): d for u, v, k, d in access.graph.in_edges(node, keys=True, data=True)}, node
+        assert {n: d for n, d in partial.nodes(data=True)} == {n: access.graph.nodes[n] for n in partial.nodes}
+    index.close()
+    tampered(path, "UPDATE parts SET data = (SELECT data FROM parts WHERE id = 1), "
+                   "mac = (SELECT mac FROM parts WHERE id = 1) WHERE id = 0")
+    index = QueryIndex(path)
+    with pytest.raises(graph_index.EntryRejected, match="block of parts 0"):
+        for node in access.graph.nodes:
+            index.subgraph(node, node)
+    index.close()
+
+
+def test_node_data_is_stored_beside_its_columns_only_when_it_reads_back_the_same():
+    for data in ({"kind": "role", "account": "1", "name": "R", "path": "/"},  # the usual shape: stored beside
+                 {"account": "1", "kind": "role", "name": "R"},  # another key order
+                 {"kind": "service", "account": None, "name": "ec2.amazonaws.com", "tags": {}},
+                 {"kind": "role", "account": "1"},  # no name: the column's None is not a name
+                 {"kind": "role", "account": "1", "name": 5}):  # not text: the column holds None
+        columns = tuple(v if type(v) is str else None for v in (data.get("kind"), data.get("account"),
+                                                                data.get("name")))
+        text = graph_index._node_text(data, *columns, "node")
+        assert text.startswith("+") == (list(data)[:3] == ["kind", "account", "name"]
+                                        and tuple(data[k] for k in ("kind", "account", "name")) == columns)
+        back = graph_index._node_data((0, "node", *columns, text, b""))
+        assert back == data and list(back) == list(data)
