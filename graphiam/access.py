@@ -285,6 +285,7 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
             cached = graph_cache.load_cached(key, report["warnings"])
         if cached is not None:
             report["cache"] = "hit"
+            report["engine"] = None  # no build ran
             report["timings"]["total"] = time.perf_counter() - started
             return AccessGraph(*cached), report
         report["cache"] = "miss"

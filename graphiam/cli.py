@@ -1014,7 +1014,7 @@ def _build_report(access: AccessGraph, report: dict, args: argparse.Namespace) -
         _json(out)
     else:
         _line(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
-        _line(f"cache: {report['cache']}; engine: {out['engine']}; seconds: "
+        _line(f"cache: {report['cache']}; engine: {out['engine'] or 'none (no build ran)'}; seconds: "
               + ", ".join(f"{k} {v:.3f}" for k, v in report["timings"].items()))
     return EXIT_OK
 

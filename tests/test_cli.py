@@ -1358,3 +1358,12 @@ def test_build_runs_in_processes_by_default_on_two_cores_and_says_so(monkeypatch
     assert auto["engine"] == ("processes" if parallel_build_pays(load_snapshot([sample])) else "local")
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert not parallel_build_pays(load_snapshot([sample]))
+
+
+def test_build_on_a_cache_hit_says_no_engine_ran(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHIAM_CACHE_DIR", str(tmp_path / "cache"))
+    sample = REPO_ROOT / "data" / "sample-org"
+    _, built = run_json("build", "--data", sample)
+    code, hit = run_json("build", "--data", sample)
+    assert built["cache"] == "miss" and built["engine"] in ("local", "processes")
+    assert code == 0 and hit["cache"] == "hit" and hit["engine"] is None and hit["counts"] == built["counts"]
