@@ -715,7 +715,7 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
                 first = first_path_answer(snapshot, args.source, args.target, args.action, args.service,
                                           _context(args))
             except UnknownPrincipalError:  # said at once; the snapshot is still good, so its entry is written
-                if key is not None:
+                if key is not None and not _has_entry(key):
                     _cache_later(snapshot, key, args, SILENT)
                 raise
             if first is not None:
@@ -921,6 +921,13 @@ def _cache_later(snapshot: object, key: str, args: argparse.Namespace, progress:
         pass
     finally:
         os._exit(0)
+
+
+def _has_entry(key: str) -> bool:
+    """Whether the cache holds an entry (graph pickle and query index) under ``key``: one to keep, not rebuild."""
+    from .graph import cache as graph_cache
+
+    return graph_cache.entry_file(key).is_file() and graph_cache.index_file(key).is_file()
 
 
 def _recall_key(args: argparse.Namespace) -> tuple[object, object, str | None]:

@@ -126,3 +126,7 @@ def test_a_name_that_does_not_resolve_is_said_without_the_whole_build_and_the_en
         assert cli.main(["path", source, target, "--data", str(SAMPLE)]) == 2
         assert whole_graphs_error(source, target) in capsys.readouterr().err  # the whole graph's very words
     assert sorted(cache.glob("*.pickle")) and sorted(cache.glob("*.sqlite"))  # the snapshot was good: kept
+    rebuilt: list[str] = []
+    monkeypatch.setattr(cli, "_cache_later", lambda *args, **kwargs: rebuilt.append("entry written again"))
+    assert cli.main(["path", "grace", "NoSuchRoleAnywhere", "--data", str(SAMPLE)]) == 2
+    assert rebuilt == []  # the entry is there: an unknown name on a cached snapshot rebuilds nothing

@@ -986,7 +986,7 @@ _BESIDE_COLUMNS = "+"  # node data so marked holds the keys after kind, account 
 
 def _node_text(d: dict, kind: str | None, account: str | None, name: str | None, node: object) -> str:
     """A node's data as stored: without kind, account and name when they are its first keys and the columns hold
-    them exactly (they are most of a role's data), else whole."""
+    them exactly (about a third of a role's data), else whole."""
     keys = list(d)
     if keys[:3] == list(_NODE_COLUMNS) and (d["kind"], d["account"], d["name"]) == (kind, account, name):
         return _BESIDE_COLUMNS + _plain_text({k: d[k] for k in keys[3:]}, "node", node)
