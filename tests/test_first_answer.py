@@ -114,6 +114,7 @@ def test_a_name_that_does_not_resolve_is_said_without_the_whole_build_and_the_en
         raise AssertionError("the whole graph was built before the error was said")
 
     monkeypatch.setattr(cli, "load_with_report", no_whole_build)
+
     def whole_graphs_error(*names: str) -> str:
         for name in names:
             try:
