@@ -142,7 +142,9 @@ def build_process_peak_rss_mb(snapshot_dir: Path) -> float:
     child = subprocess.Popen([sys.executable, "-m", "graphiam.cli", "build", "--no-cache", "--engine", "local",
                               "--data", str(snapshot_dir), "--quiet"], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(child.pid, 0)
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"graphiam build on {snapshot_dir} exited with {os.waitstatus_to_exitcode(status)}")
     return round(usage.ru_maxrss / 1024, 1)
 
 

@@ -263,7 +263,7 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
     ``defer_store``: a graph built here is not written to the cache; ``report["store_key"]`` is the key the
     caller writes it under once it has answered.
     """
-    from .snapshot.read import read_files, snapshot_files, snapshot_from_buffers, snapshot_from_files
+    from .snapshot.read import snapshot_files, snapshot_from_buffers, snapshot_from_files
 
     report: dict = {"cache": "off", "timings": {}, "warnings": []}
     started = time.perf_counter()
@@ -274,9 +274,7 @@ def load_with_report(paths, cache: bool = False, engine: str = "local", schedule
         from .graph import cache as graph_cache
 
         if buffers is None:
-            with graph_cache.KeyHasher() as hasher:  # each file hashed while the next ones are read
-                buffers = read_files(paths, progress, each=hasher.add)
-                key = hasher.hexdigest()
+            buffers, key = graph_cache.read_keyed(paths, progress)
             report["timings"]["hash"] = time.perf_counter() - started
         elif key is None:
             key = graph_cache.snapshot_key_of(buffers)

@@ -715,7 +715,9 @@ def _command(args: argparse.Namespace, hold: list | None) -> int:
                 first = first_path_answer(snapshot, args.source, args.target, args.action, args.service,
                                           _context(args))
             except UnknownPrincipalError:  # said at once; the snapshot is still good, so its entry is written
-                if key is not None and not _has_entry(key):
+                from .graph.cache import has_entry
+
+                if key is not None and not has_entry(key):
                     _cache_later(snapshot, key, args, SILENT)
                 raise
             if first is not None:
@@ -923,13 +925,6 @@ def _cache_later(snapshot: object, key: str, args: argparse.Namespace, progress:
         os._exit(0)
 
 
-def _has_entry(key: str) -> bool:
-    """Whether the cache holds an entry (graph pickle and query index) under ``key``: one to keep, not rebuild."""
-    from .graph import cache as graph_cache
-
-    return graph_cache.entry_file(key).is_file() and graph_cache.index_file(key).is_file()
-
-
 def _recall_key(args: argparse.Namespace) -> tuple[object, object, str | None]:
     """The snapshot's files, their states (``(None, None, None)`` with --no-cache), and the cache key remembered
     for those states when the question can be answered from a query index (``path``, ``why``; else ``None``).
@@ -955,11 +950,8 @@ def _read_and_hash(args: argparse.Namespace, progress: Progress = SILENT, files:
     if args.no_cache:
         return None, None
     from .graph import cache as graph_cache
-    from .snapshot.read import read_files
 
-    with graph_cache.KeyHasher() as hasher:  # hashes each file while the next ones are read
-        buffers = read_files(args.data if files is None else files, progress, each=hasher.add)
-        key = hasher.hexdigest()
+    buffers, key = graph_cache.read_keyed(args.data if files is None else files, progress)
     if states is not None:
         graph_cache.remember_key(states, key)
     return buffers, key

@@ -10,9 +10,9 @@ is the pickled pair (snapshot, graph) and its query index, each written
 atomically and authenticated (HMAC-SHA256 under a per-user secret kept in the
 folder): the pickle's HMAC is checked before anything is inflated or unpickled.
 Both are deflated (zlib's default level 6): the pickle as a whole, the index
-row by row (parts in blocks of 64). A third, tiny kind of entry remembers which key the files had in
-which ``os.stat`` states (:func:`file_states`), so that a warm ``path`` finds
-its index without reading the snapshot's bytes.
+row by row (parts in blocks of 64). A third, tiny kind of entry remembers
+which key the files had in which ``os.stat`` states (:func:`file_states`), so
+that a warm ``path`` finds its index without reading the snapshot's bytes.
 
 Trust: the folder must be owned by the current user and writable by no one
 else, and neither it nor an entry may be a symbolic link; graphiam creates it
@@ -47,15 +47,17 @@ import networkx as nx
 
 from ..gcpause import paused_gc
 from ..snapshot.model import Snapshot
-from ..snapshot.read import SnapshotError, read_files
+from ..progress import SILENT, Progress
+from ..snapshot.read import SnapshotBuffers, SnapshotError, read_files
 from ..version import __version__
 from .index import (FORMAT, INDEX_KIND, CacheFolder, CacheProblem, EntryRejected, NoEntry, QueryIndex, Unfaithful,
                     index_name, write_index)
 
 GRAPH_KIND = "graph"
 
-__all__ = ["FORMAT", "FileStates", "KeyHasher", "cache_dir", "code_fingerprint", "file_states", "index_file",
-           "load_cached", "open_index", "recalled_key", "remember_key", "snapshot_key", "snapshot_key_of", "store"]
+__all__ = ["FORMAT", "FileStates", "KeyHasher", "cache_dir", "code_fingerprint", "file_states", "has_entry",
+           "index_file", "load_cached", "open_index", "read_keyed", "recalled_key", "remember_key", "snapshot_key",
+           "snapshot_key_of", "store"]
 
 
 def cache_dir() -> Path:
@@ -97,6 +99,21 @@ def snapshot_key_of(items: Iterable[tuple[str | os.PathLike[str], bytes | bytear
         for path, data in items:
             hasher.add(path, data)
         return hasher.hexdigest()
+
+
+def read_keyed(paths: Iterable[str | os.PathLike[str]], progress: Progress = SILENT) -> tuple[SnapshotBuffers, str]:
+    """The bytes of the snapshot's files (:func:`~graphiam.snapshot.read.read_files`; ``paths`` may be what
+    :func:`~graphiam.snapshot.read.snapshot_files` listed) and their cache key, each file hashed while the next
+    ones are read: the key names exactly the bytes the caller then parses."""
+    with KeyHasher() as hasher:
+        buffers = read_files(paths, progress, each=hasher.add)
+        return buffers, hasher.hexdigest()
+
+
+def has_entry(key: str) -> bool:
+    """Whether the cache folder holds both files of the entry ``key`` (graph pickle and query index); they are
+    checked when read, not here."""
+    return entry_file(key).is_file() and index_file(key).is_file()
 
 
 class KeyHasher:

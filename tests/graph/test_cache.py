@@ -158,7 +158,7 @@ def _path_json(snapshot_dir: Path, capsys, source: str = "alice", target: str = 
 
 
 class ReadsCounted:
-    """Counts the snapshot files read (graphiam.snapshot.read.read_files calls) and the bytes."""
+    """Counts the reads of the snapshot's files (read_files calls, under each name graphiam calls it by)."""
 
     def __init__(self, monkeypatch) -> None:
         from graphiam.snapshot import read
@@ -170,7 +170,8 @@ class ReadsCounted:
             self.calls += 1
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(read, "read_files", counted)
+        for module in (read, graph_cache):
+            monkeypatch.setattr(module, "read_files", counted)
 
 
 @pytest.fixture
